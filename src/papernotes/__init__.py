@@ -1,0 +1,3 @@
+"""papernotes: a local-first knowledge base for research-paper reading notes."""
+
+__version__ = "0.1.0"

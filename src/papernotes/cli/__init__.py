@@ -1,0 +1,88 @@
+"""The command line: a thin layer over the library. Commands are imported lazily so that
+``papernotes --version`` starts as fast as Python itself; every domain error becomes a message
+on stderr and an exit code here, in one place."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from papernotes import __version__
+from papernotes.errors import EXIT_INTERRUPTED, Ambiguous, NotFound, PapernotesError
+
+# command name -> "module:attribute" under papernotes.cli
+COMMANDS: dict[str, str] = {
+    "check": "check:check_cmd",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        module = importlib.import_module(f"papernotes.cli.{module_name}")
+        command: click.Command = getattr(module, attr)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PapernotesError as exc:
+            report_error(exc)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+def report_error(exc: PapernotesError) -> None:
+    """Print a domain error on stderr, with its candidates or suggestions."""
+    click.echo(f"Error: {exc.message}", err=True)
+    if isinstance(exc, Ambiguous):
+        for candidate in exc.candidates:
+            click.echo(f"  {candidate}", err=True)
+    elif isinstance(exc, NotFound) and exc.suggestions:
+        click.echo("Did you mean:", err=True)
+        for suggestion in exc.suggestions:
+            click.echo(f"  {suggestion}", err=True)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="papernotes")
+@click.option(
+    "--notes-dir",
+    type=click.Path(file_okay=False),
+    envvar="PAPERNOTES_DIR",
+    help="The notes directory (default: $PAPERNOTES_DIR, else the nearest notes/ folder).",
+)
+@click.pass_context
+def cli(ctx: click.Context, notes_dir: str | None) -> None:
+    """papernotes: search and browse your research-paper reading notes.
+
+    \b
+    Examples:
+      papernotes search dpo
+      papernotes show flame
+      papernotes list --topic alignment
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["notes_dir"] = notes_dir
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        cli(prog_name="papernotes")
+    except BrokenPipeError:  # `papernotes search x | head`
+        sys.stderr.close()
+        sys.exit(0)

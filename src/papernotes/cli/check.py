@@ -1,0 +1,50 @@
+"""``papernotes check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from papernotes.check import check
+from papernotes.cli.common import format_option, get_store
+from papernotes.errors import EXIT_NOT_FOUND, ConfigError
+from papernotes.render.check import print_check
+from papernotes.store import iter_notes
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--strict", is_flag=True, help="Count warnings as errors.")
+@format_option("text", "json")
+@click.pass_context
+def check_cmd(ctx: click.Context, paths: tuple[str, ...], strict: bool, fmt: str) -> None:
+    """Validate notes: front matter, duplicates, links and likely typos.
+
+    Prints `path:line: error|warning: message` for each problem, then a summary.
+    Exits 1 when there are errors (or warnings, with --strict).
+
+    \b
+    Examples:
+      papernotes check
+      papernotes check notes/direct-preference-optimization.md --strict
+      papernotes check --format json | jq '.diagnostics[0]'
+    """
+    files: list[Path] = []
+    universe: list[Path] = []
+    store = None
+    try:
+        store = get_store(ctx)
+        universe = list(store.notes())
+    except ConfigError:
+        if not paths:
+            raise
+    for raw in paths:
+        path = Path(raw)
+        files.extend(iter_notes(path) if path.is_dir() else [path])
+    if not paths and store is not None:
+        files = universe
+    report = check(files, universe)
+    print_check(report, fmt)
+    if report.failed(strict):
+        ctx.exit(EXIT_NOT_FOUND)

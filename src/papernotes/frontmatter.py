@@ -1,0 +1,134 @@
+"""Split a note's text into front matter and body, and load the front matter safely.
+
+Handles what real collections contain: a UTF-8 BOM, CRLF line endings, fences with trailing
+spaces, a YAML block closed by ``...``, ``---`` rules in the body (only the first closing
+fence ends the front matter), empty front matter and TOML between ``+++`` fences.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import yaml
+
+try:  # the C loader is several times faster; same safety as SafeLoader
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+Kind = Literal["yaml", "toml", "none"]
+
+
+@dataclass(frozen=True)
+class Split:
+    """A note's text cut in two. Line numbers are 1-based lines of the file."""
+
+    kind: Kind
+    meta_text: str  # the front matter between the fences
+    meta_line: int  # file line of the first front-matter line
+    body: str
+    body_line: int  # file line where the body starts
+
+
+class FrontMatterError(Exception):
+    """A problem in the front matter, at ``line`` of the file."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def split(text: str) -> Split:
+    """Cut ``text`` (already decoded, BOM and CRs removed) at its front-matter fences."""
+    first, _, rest = text.partition("\n")
+    opener = first.rstrip()
+    if opener not in ("---", "+++"):
+        return Split("none", "", 1, text, 1)
+    closers = ("---", "...") if opener == "---" else ("+++",)
+    kind: Kind = "yaml" if opener == "---" else "toml"
+    pos = 0
+    line = 2
+    while pos <= len(rest):
+        end = rest.find("\n", pos)
+        current = rest[pos:] if end == -1 else rest[pos:end]
+        if current.rstrip() in closers:
+            body_start = len(rest) if end == -1 else end + 1
+            return Split(kind, rest[:pos], 2, rest[body_start:], line + 1)
+        if end == -1:
+            break
+        pos = end + 1
+        line += 1
+    raise FrontMatterError(1, f"front matter opened with {opener!r} on line 1 is never closed")
+
+
+_TOML_POS = re.compile(r"\(at line (\d+), column \d+\)")
+
+
+def load(part: Split) -> dict[Any, Any]:
+    """Load the front matter of ``part`` into a dict (empty when there is none)."""
+    if part.kind == "none" or not part.meta_text.strip():
+        return {}
+    if part.kind == "toml":
+        return _load_toml(part)
+    return _load_yaml(part)
+
+
+def _load_toml(part: Split) -> dict[Any, Any]:
+    try:
+        return tomllib.loads(part.meta_text)
+    except tomllib.TOMLDecodeError as exc:
+        text = str(exc)
+        match = _TOML_POS.search(text)
+        line = part.meta_line + int(match.group(1)) - 1 if match else part.meta_line
+        message = _TOML_POS.sub("", text).strip()
+        raise FrontMatterError(line, f"invalid TOML front matter: {message}") from None
+
+
+_TAB_SEPARATOR = re.compile(r"^ *\t|^\s*(?:- +)?[^\s:#'\"][^:'\"]*: *\t")
+
+
+def _load_yaml(part: Split) -> dict[Any, Any]:
+    # libyaml accepts a TAB after "key:"; PyYAML's pure loader and the YAML 1.1 spec do not.
+    # Refuse it up front, so the answer does not depend on how PyYAML was built.
+    for offset, source in enumerate(part.meta_text.split("\n")):
+        if "\t" in source and _TAB_SEPARATOR.match(source):
+            raise FrontMatterError(
+                part.meta_line + offset, "TAB character in YAML front matter (use spaces)"
+            )
+    try:
+        data = yaml.load(part.meta_text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        raise _yaml_error(part, exc) from None
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(part.meta_line, f"invalid YAML front matter: {exc}") from None
+    except RecursionError:
+        raise FrontMatterError(part.meta_line, "YAML front matter is nested too deeply") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise FrontMatterError(
+            part.meta_line, f"front matter must be a mapping of keys to values, not a {kind}"
+        )
+    return data
+
+
+def _yaml_error(part: Split, exc: yaml.MarkedYAMLError) -> FrontMatterError:
+    mark = exc.problem_mark or exc.context_mark
+    index = mark.line if mark is not None else 0
+    line = part.meta_line + index
+    lines = part.meta_text.split("\n")
+    source = lines[index] if index < len(lines) else ""
+    if "\t" in source[: len(source) - len(source.lstrip())] or (
+        "\t" in source and "'\\t'" in str(exc)
+    ):
+        return FrontMatterError(line, "TAB character in YAML front matter (use spaces)")
+    if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in str(exc.problem):
+        return FrontMatterError(line, f"unsafe or unknown YAML tag refused: {exc.problem}")
+    problem = exc.problem or "invalid YAML"
+    context = f" ({exc.context})" if exc.context else ""
+    return FrontMatterError(line, f"invalid YAML front matter: {problem}{context}")

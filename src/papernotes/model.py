@@ -1,0 +1,99 @@
+"""The typed paper model: what a note file means once parsed and normalised."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("to-read", "reading", "read", "skimmed")
+
+# Front-matter keys papernotes understands, in the order ``dump`` writes them.
+KNOWN_KEYS = (
+    "id",
+    "title",
+    "aliases",
+    "authors",
+    "year",
+    "published",
+    "read",
+    "added",
+    "arxiv",
+    "doi",
+    "url",
+    "venue",
+    "org",
+    "topics",
+    "tags",
+    "status",
+    "rating",
+    "related",
+    "abstract",
+)
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One note, normalised.
+
+    Dates are ISO strings (``2024-02-08``, or ``2024-02`` when only the month is known).
+    ``links`` are the targets of ``[[wikilinks]]`` in the body. ``extra`` keeps every
+    front-matter key papernotes does not know, with JSON-compatible values.
+    ``path``, ``key_lines`` and ``body_line`` say where things are in the file; they are
+    not part of a paper's identity (``==`` ignores them).
+    """
+
+    id: str
+    title: str
+    aliases: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    published: str | None = None
+    read: str | None = None
+    added: str | None = None
+    arxiv: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    venue: str | None = None
+    org: str | None = None
+    topics: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    status: str | None = None
+    rating: int | None = None
+    related: tuple[str, ...] = ()
+    abstract: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    body: str = ""
+    links: tuple[str, ...] = ()
+    path: str = field(default="", compare=False)
+    key_lines: Mapping[str, int] = field(default_factory=dict, compare=False)
+    body_line: int = field(default=1, compare=False)
+
+    def line_of(self, key: str) -> int:
+        """The line where front-matter ``key`` starts (1 when unknown)."""
+        return self.key_lines.get(key, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-compatible data (lists, not tuples)."""
+        out: dict[str, Any] = {}
+        for name in (*KNOWN_KEYS, "extra", "body", "links", "path"):
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            out[name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Paper:
+        """Inverse of :meth:`to_dict` (for data papernotes wrote itself)."""
+        kwargs: dict[str, Any] = {}
+        for name in (*KNOWN_KEYS, "extra", "body", "links", "path"):
+            if name not in data:
+                continue
+            value = data[name]
+            if isinstance(value, list):
+                value = tuple(value)
+            kwargs[name] = value
+        return cls(**kwargs)

@@ -1,0 +1,213 @@
+"""Note file -> :class:`Paper`. Reports every problem as ``path:line: message``; raises nothing
+but :class:`NoteError` (``parse_note``) on any input."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from papernotes import normalize
+from papernotes.errors import Diagnostic, NoteError
+from papernotes.frontmatter import FrontMatterError, Split, load, split
+from papernotes.model import KNOWN_KEYS, Paper
+
+PARSER_VERSION = 1  # bump when the same file would parse differently; the index rebuilds
+MAX_BYTES = 5 * 1024 * 1024
+NOTE_SUFFIXES = (".md", ".markdown")
+
+# Singular forms Obsidian and others accept for the list keys.
+SYNONYMS = {"alias": "aliases", "tag": "tags", "author": "authors", "topic": "topics"}
+
+_WIKILINK = re.compile(r"\[\[([^\[\]|#^\n]+)(?:[#^][^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
+_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_YAML_KEY = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-?:][^:]*?))\s*:(?:\s|$)""")
+_TOML_KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""")
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """A Paper when the note has no errors, and every diagnostic (warnings too)."""
+
+    paper: Paper | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity == "warning")
+
+
+def parse_note(path: str | Path, data: bytes | None = None) -> Paper:
+    """The Paper in ``path`` (read from disk unless ``data`` is given); NoteError otherwise."""
+    result = parse_bytes(data, str(path)) if data is not None else parse_file(path)
+    if result.paper is None:
+        raise NoteError(result.errors)
+    return result.paper
+
+
+def parse_file(path: str | Path, display: str | None = None) -> ParseResult:
+    """Read and parse one note file. ``display`` is the path shown in messages."""
+    shown = display if display is not None else str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except IsADirectoryError:
+        return _fail(shown, 1, "is a directory, not a note file")
+    except OSError as exc:
+        return _fail(shown, 1, f"cannot read file: {exc.strerror or exc}")
+    return parse_bytes(data, shown, stem=Path(path).stem)
+
+
+def parse_bytes(data: bytes, path: str, stem: str | None = None) -> ParseResult:
+    """Decode and parse a note's bytes; ``stem`` is the default id (the file name's stem)."""
+    if len(data) > MAX_BYTES:
+        limit = MAX_BYTES // (1024 * 1024)
+        return _fail(path, 1, f"file is larger than {limit} MB; not a note (skipped)")
+    if b"\x00" in data[:8192]:
+        return _fail(path, 1, "binary file (contains NUL bytes), not a Markdown note")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return _fail(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save as UTF-8")
+    return parse_text(text, path, stem=stem)
+
+
+def parse_text(text: str, path: str, stem: str | None = None) -> ParseResult:
+    """Parse a decoded note."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    default_id = stem if stem is not None else Path(path).stem
+    try:
+        part = split(text)
+        meta = load(part)
+    except FrontMatterError as exc:
+        return _fail(path, exc.line, exc.message)
+    return _build(meta, part, path, default_id)
+
+
+def _fail(path: str, line: int, message: str) -> ParseResult:
+    return ParseResult(None, (Diagnostic(path, line, "error", message),))
+
+
+def _key_lines(part: Split) -> dict[str, int]:
+    pattern = _TOML_KEY if part.kind == "toml" else _YAML_KEY
+    lines: dict[str, int] = {}
+    for offset, line in enumerate(part.meta_text.split("\n")):
+        match = pattern.match(line)
+        if match:
+            key = next(g for g in match.groups() if g is not None).strip()
+            lines.setdefault(key, part.meta_line + offset)
+    return lines
+
+
+def _raw_value(part: Split, line: int) -> str | None:
+    """The literal text after ``key:`` on ``line`` (YAML turns 2310.10640 into a float)."""
+    source = part.meta_text.split("\n")[line - part.meta_line]
+    sep = "=" if part.kind == "toml" else ":"
+    value = source.partition(sep)[2].split(" #")[0].strip().strip("'\"")
+    return value or None
+
+
+_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "title": normalize.text,
+    "aliases": normalize.string_list,
+    "authors": normalize.authors,
+    "year": normalize.year,
+    "published": normalize.date,
+    "read": normalize.date,
+    "added": normalize.date,
+    "arxiv": normalize.arxiv_id,
+    "doi": normalize.doi,
+    "url": normalize.text,
+    "venue": normalize.text,
+    "org": normalize.text,
+    "topics": normalize.string_list,
+    "tags": lambda v: normalize.string_list(v, split_spaces=True, strip_hash=True),
+    "status": normalize.status,
+    "rating": normalize.rating,
+    "related": lambda v: normalize.string_list(v, strip_hash=False),
+}
+
+
+def _build(meta: dict[Any, Any], part: Split, path: str, default_id: str) -> ParseResult:
+    diags: list[Diagnostic] = []
+    key_lines = _key_lines(part)
+    fields: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+
+    def line_of(key: str) -> int:
+        return key_lines.get(key, part.meta_line if part.kind != "none" else 1)
+
+    def error(key: str, message: str) -> None:
+        diags.append(Diagnostic(path, line_of(key), "error", message))
+
+    for raw_key, value in meta.items():
+        key = str(raw_key)
+        name = key.lower() if key.lower() in KNOWN_KEYS else SYNONYMS.get(key.lower())
+        if name is None:
+            extra[key] = normalize.plain(value)
+            continue
+        if line_of(key) != line_of(name):
+            key_lines.setdefault(name, line_of(key))
+        if value is None or value == "" or value == []:
+            continue  # an empty key says nothing
+        if name == "arxiv" and isinstance(value, float):
+            value = _raw_value(part, line_of(key)) or repr(value)
+        clean: Any
+        try:
+            if name == "id":
+                clean = normalize.text(value)
+                if "\n" in clean or not clean:
+                    raise ValueError("must be one line of text")
+            elif name == "abstract":
+                clean = normalize.text(value)
+            else:
+                clean = _FIELDS[name](value)
+        except ValueError as exc:
+            error(key, f"{key}: {exc}")
+            continue
+        if name in fields and isinstance(clean, list):
+            clean = fields[name] + [v for v in clean if v not in fields[name]]
+        fields[name] = clean
+
+    body = part.body
+    title = fields.get("title")
+    if not title:
+        heading = _HEADING.search(body)
+        if heading and heading.group(1).strip():
+            title = heading.group(1).strip()
+            heading_line = part.body_line + body.count("\n", 0, heading.start())
+            why = "no front matter" if part.kind == "none" else "no title in the front matter"
+            diags.append(
+                Diagnostic(path, heading_line, "warning", f"{why}; title taken from the heading")
+            )
+        else:
+            if part.kind == "none":
+                error("title", "no front matter and no '# heading': missing title")
+            else:
+                error("title", "missing title (add 'title:' to the front matter)")
+    if any(d.severity == "error" for d in diags):
+        return ParseResult(None, tuple(diags))
+
+    links = tuple(dict.fromkeys(m.group(1).strip() for m in _WIKILINK.finditer(body)))
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if k != "title"
+    }
+    values.setdefault("id", default_id)
+    paper = Paper(
+        title=str(title),
+        **values,
+        extra=extra,
+        body=body,
+        links=links,
+        path=path,
+        key_lines=key_lines,
+        body_line=part.body_line,
+    )
+    return ParseResult(paper, tuple(diags))

@@ -1,0 +1,46 @@
+"""Every piece of terminal output: human text (with rich, on a terminal) and machine formats.
+
+Text from notes is always printed as text: never interpreted as rich markup, and with terminal
+control characters made visible (see :func:`safe`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: str) -> str:
+    """``text`` with control characters (ESC, ``\\r``, bidi overrides) shown as ``\\x1b``-style
+    escapes, so a note cannot move the cursor, recolour or hyperlink the terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def console(stderr: bool = False) -> Console:
+    """A rich console: colours on a terminal, plain text on a pipe or with NO_COLOR."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False, markup=False)
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def print_lines(lines: Iterable[str]) -> None:
+    for line in lines:
+        click.echo(line)
