@@ -58,15 +58,17 @@ def display_path(path: Path) -> str:
 
 def check(files: Sequence[Path], universe: Iterable[Path] = ()) -> CheckReport:
     """Check ``files``; cross-note rules (duplicates, links) also see the notes in ``universe``."""
+    files = [path.resolve() for path in files]
     results: dict[Path, ParseResult] = {}
-    for path in dict.fromkeys([*files, *universe]):
+    for path in dict.fromkeys([*files, *(p.resolve() for p in universe)]):
         results[path] = parse_file(path, display_path(path))
     reported = {display_path(p) for p in files}
     papers = [r.paper for r in results.values() if r.paper is not None]
     diags: list[Diagnostic] = []
     for path in files:
         diags.extend(results[path].diagnostics)
-    for diag in [*_duplicates(papers), *_dangling(papers), *_typos(papers)]:
+    broken = [path.stem for path, r in results.items() if r.paper is None]
+    for diag in [*_duplicates(papers), *_dangling(papers, broken), *_typos(papers)]:
         if diag.path in reported:
             diags.append(diag)
     bad = {d.path for d in diags if d.severity == "error"}
@@ -102,8 +104,9 @@ def _duplicates(papers: list[Paper]) -> Iterable[Diagnostic]:
                 )
 
 
-def _dangling(papers: list[Paper]) -> Iterable[Diagnostic]:
-    resolver = LinkResolver(papers)
+def _dangling(papers: list[Paper], broken_ids: list[str]) -> Iterable[Diagnostic]:
+    """Links to nowhere. A link to a note that exists but has errors is not dangling."""
+    resolver = LinkResolver(papers, broken_ids)
     for paper in papers:
         for target in paper.related:
             if resolver.resolve(target) is None:

@@ -12,7 +12,7 @@ from papernotes.model import Paper
 class LinkResolver:
     """Maps link targets to note ids."""
 
-    def __init__(self, papers: Iterable[Paper]) -> None:
+    def __init__(self, papers: Iterable[Paper], other_ids: Iterable[str] = ()) -> None:
         self._by_key: dict[str, str] = {}
         papers = list(papers)
         # later loops must not override earlier, stronger kinds of match
@@ -23,6 +23,8 @@ class LinkResolver:
         for paper in papers:
             for alias in paper.aliases:
                 self._by_key.setdefault(alias.casefold(), paper.id)
+        for other in other_ids:
+            self._by_key.setdefault(other.casefold(), other)
         for paper in papers:
             self._by_key.setdefault(paper.title.casefold(), paper.id)
 

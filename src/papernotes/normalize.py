@@ -13,13 +13,15 @@ from papernotes.model import STATUSES
 
 _NEW_ARXIV = r"\d{4}\.\d{4,5}"
 _OLD_ARXIV = r"[a-z][a-z-]*(?:\.[A-Za-z]{2})?/\d{7}"
-_ARXIV_ID = re.compile(rf"^(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v\d+)?$")
+_ARXIV_ID = re.compile(rf"^(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v\d+)?$", re.ASCII)
 _ARXIV_URL = re.compile(
     rf"^https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html|format)/"
     rf"(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v\d+)?(?:\.pdf)?/?(?:[?#].*)?$",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
-_ARXIV_DOI = re.compile(rf"^10\.48550/arxiv\.(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})$", re.IGNORECASE)
+_ARXIV_DOI = re.compile(
+    rf"^10\.48550/arxiv\.(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})$", re.IGNORECASE | re.ASCII
+)
 ARXIV_IN_TEXT = re.compile(
     rf"arxiv\.org/(?:abs|pdf|html)/(?P<id>{_NEW_ARXIV}|{_OLD_ARXIV})(?:v\d+)?", re.IGNORECASE
 )
@@ -40,13 +42,13 @@ def doi(value: Any) -> str:
     """``https://doi.org/10.1/x``, ``doi:10.1/x`` -> ``10.1/x``."""
     text = _text(value).strip()
     text = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", text, flags=re.IGNORECASE)
-    if not re.match(r"^10\.\d{4,9}/\S+$", text):
+    if not re.match(r"^10\.[0-9]{4,9}/\S+$", text):
         raise ValueError(f"not a DOI: {text!r} (expected like 10.1145/3292500.3330701)")
     return text
 
 
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
-_ISO_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$", re.ASCII)
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?$", re.ASCII)
 _HUMAN_FORMATS = ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y")
 
 
@@ -88,7 +90,7 @@ def year(value: Any) -> int:
         number = value
     else:
         text = _text(value).strip()
-        if not re.fullmatch(r"\d{4}", text):
+        if not re.fullmatch(r"[0-9]{4}", text):
             raise ValueError(f"not a year: {text!r} (expected a number like 2023)")
         number = int(text)
     if not 1000 <= number <= 2999:
@@ -103,7 +105,7 @@ def rating(value: Any) -> int:
     if isinstance(value, int):
         number = value
     else:
-        match = re.fullmatch(r"\s*([0-9])\s*(?:/\s*5\s*)?", _text(value))
+        match = re.fullmatch(r"\s*([0-9])\s*(?:/\s*5\s*)?", _text(value), re.ASCII)
         if not match:
             raise ValueError(f"not a rating: {_text(value)!r} (expected 1 to 5)")
         number = int(match.group(1))
