@@ -28,6 +28,28 @@ class Store:
         """Every note file under the root, in a stable order."""
         return iter_notes(self.root)
 
+    def setting(self, key: str) -> str | None:
+        """A text setting of ``papernotes.toml`` (``format``, ``editor``), or None."""
+        value = self.config.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{CONFIG_NAME}: {key} must be a non-empty string")
+        return value.strip()
+
+    def taxonomy(self) -> dict[str, tuple[str, ...]]:
+        """The known ``topics`` and ``tags`` listed under ``[taxonomy]`` in the config."""
+        table = self.config.get("taxonomy", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{CONFIG_NAME}: [taxonomy] must be a table")
+        out: dict[str, tuple[str, ...]] = {}
+        for key in ("topics", "tags"):
+            values = table.get(key, [])
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise ConfigError(f"{CONFIG_NAME}: taxonomy.{key} must be a list of strings")
+            out[key] = tuple(values)
+        return out
+
     def relative(self, path: Path | str) -> str:
         """``path`` relative to the root, with forward slashes."""
         try:

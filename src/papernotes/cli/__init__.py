@@ -16,6 +16,18 @@ from papernotes.errors import EXIT_INTERRUPTED, Ambiguous, NotFound, PapernotesE
 # command name -> "module:attribute" under papernotes.cli
 COMMANDS: dict[str, str] = {
     "check": "check:check_cmd",
+    "show": "show:show_cmd",
+    "list": "list_:list_cmd",
+    "tags": "facets:tags_cmd",
+    "topics": "facets:topics_cmd",
+    "authors": "facets:authors_cmd",
+    "stats": "stats:stats_cmd",
+    "related": "related:related_cmd",
+    "new": "new:new_cmd",
+    "edit": "edit:edit_cmd",
+    "open": "edit:open_cmd",
+    "export": "export:export_cmd",
+    "completion": "completion:completion_cmd",
 }
 
 
@@ -46,15 +58,18 @@ class LazyGroup(click.Group):
 
 
 def report_error(exc: PapernotesError) -> None:
-    """Print a domain error on stderr, with its candidates or suggestions."""
-    click.echo(f"Error: {exc.message}", err=True)
+    """Print a domain error on stderr, with its candidates or suggestions (note text in them
+    made harmless)."""
+    from papernotes.render import safe
+
+    click.echo(f"Error: {safe(exc.message)}", err=True)
     if isinstance(exc, Ambiguous):
         for candidate in exc.candidates:
-            click.echo(f"  {candidate}", err=True)
+            click.echo(f"  {safe(candidate)}", err=True)
     elif isinstance(exc, NotFound) and exc.suggestions:
         click.echo("Did you mean:", err=True)
         for suggestion in exc.suggestions:
-            click.echo(f"  {suggestion}", err=True)
+            click.echo(f"  {safe(suggestion)}", err=True)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

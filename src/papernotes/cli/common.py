@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from papernotes.errors import ConfigError
 from papernotes.store import Store, open_store
+
+if TYPE_CHECKING:
+    from papernotes.kb import KnowledgeBase
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,13 +28,36 @@ def get_store(ctx: click.Context) -> Store:
     return store
 
 
+def get_kb(ctx: click.Context) -> KnowledgeBase:
+    """The knowledge base, after one line on stderr if some notes were skipped for errors."""
+    from papernotes.kb import open_kb
+
+    kb = open_kb(get_store(ctx))
+    if kb.skipped:
+        noun = "note" if kb.skipped == 1 else "notes"
+        click.echo(f"{kb.skipped} {noun} skipped: run papernotes check", err=True)
+    return kb
+
+
 def format_option(*choices: str, default: str | None = None) -> Callable[[F], F]:
-    """``--format`` with the given choices (the first is the default)."""
+    """``--format`` with the given choices. The default is ``format`` in papernotes.toml when
+    the command offers it, else ``default``, else the first choice."""
+    fallback = default or choices[0]
+
+    def resolve(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+        if value is not None:
+            return value
+        try:
+            configured = get_store(ctx).setting("format")
+        except ConfigError:
+            return fallback  # the command itself reports a missing notes directory
+        return configured if configured in choices else fallback
+
     return click.option(
         "--format",
         "fmt",
         type=click.Choice(choices),
-        default=default or choices[0],
-        show_default=True,
-        help="Output format.",
+        default=None,
+        callback=resolve,
+        help=f"Output format [default: {fallback}, or format in papernotes.toml].",
     )

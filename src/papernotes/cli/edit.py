@@ -1,0 +1,80 @@
+"""``papernotes edit REF`` (in the editor, then checked) and ``papernotes open REF`` (its web
+page)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from papernotes.cli.common import get_kb, get_store
+from papernotes.cli.complete import complete_ref
+
+
+def edit_and_check(ctx: click.Context, path: Path) -> None:
+    """Open ``path`` in the editor, wait, then report its problems (exit 1 on errors)."""
+    from papernotes.check import check
+    from papernotes.editor import edit
+    from papernotes.errors import EXIT_NOT_FOUND
+    from papernotes.render import safe
+
+    store = get_store(ctx)
+    edit(path, store.setting("editor"))
+    report = check([path], list(store.notes()))
+    for diag in report.diagnostics:
+        click.echo(safe(str(diag)), err=True)
+    if report.failed():
+        click.echo(f"{report.summary()}: fix the note and run papernotes check", err=True)
+        ctx.exit(EXIT_NOT_FOUND)
+
+
+@click.command("edit")
+@click.argument("ref", shell_complete=complete_ref)
+@click.pass_context
+def edit_cmd(ctx: click.Context, ref: str) -> None:
+    """Open a note in your editor, then check it.
+
+    The editor is `editor` in papernotes.toml, else $VISUAL, else $EDITOR; its value is split
+    into words like a shell would and run directly, never through a shell. Exit 1 when the
+    note has errors after editing.
+
+    \b
+    Examples:
+      papernotes edit dpo
+      EDITOR="code --wait" papernotes edit "direct preference"
+    """
+    from papernotes.resolve import resolve
+
+    kb = get_kb(ctx)
+    paper = resolve(kb.papers(), ref)
+    edit_and_check(ctx, kb.store.root / paper.path)
+
+
+@click.command("open")
+@click.argument("ref", shell_complete=complete_ref)
+@click.option("--print", "print_only", is_flag=True, help="Print the address instead.")
+@click.pass_context
+def open_cmd(ctx: click.Context, ref: str, print_only: bool) -> None:
+    """Open a paper's page in the web browser: its url, else its arXiv page, else its DOI.
+
+    Only http and https addresses are opened.
+
+    \b
+    Examples:
+      papernotes open dpo
+      papernotes open flame --print
+    """
+    from papernotes.editor import open_url
+    from papernotes.errors import NotFound
+    from papernotes.export import paper_url
+    from papernotes.render import safe
+    from papernotes.resolve import resolve
+
+    paper = resolve(get_kb(ctx).papers(), ref)
+    url = paper_url(paper)
+    if url is None:
+        raise NotFound(f"{paper.id} has no url, arxiv or doi to open")
+    if print_only:
+        click.echo(safe(url))
+        return
+    open_url(url)

@@ -1,0 +1,65 @@
+"""``papernotes export [QUERY]``: the selected notes as JSON, JSON Lines, CSV, BibTeX or a
+Markdown reading list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from papernotes.cli.common import format_option, get_kb
+from papernotes.cli.list_ import filter_options, select_papers
+
+
+@click.command("export")
+@filter_options
+@format_option("json", "jsonl", "csv", "bibtex", "markdown")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file (replaced atomically) instead of stdout.",
+)  # fmt: skip
+@click.pass_context
+def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: Any) -> None:
+    """Export notes (all, or those matching QUERY and the filters), sorted by title.
+
+    json: a list of whole notes (body included); jsonl: one note per line; csv: one row per
+    note, lists joined by "; "; bibtex: @article/@misc entries with arXiv eprints; markdown:
+    a reading list. Exit 1 when no note matches.
+
+    \b
+    Examples:
+      papernotes export --format bibtex -o refs.bib
+      papernotes export --topic alignment --format markdown > reading-list.md
+      papernotes export "year:2024" --format jsonl | jq -c '{id, title}'
+    """
+    from pathlib import Path
+
+    from papernotes.errors import NotFound
+    from papernotes.export import export
+    from papernotes.listing import sort_papers
+
+    kb = get_kb(ctx)
+    query = filters.pop("query")
+    papers = sort_papers(select_papers(kb, query, **filters))
+    if not papers:
+        raise NotFound("no notes match")
+    text = export(papers, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    _write_output(Path(output), text, kb.store.root)
+    noun = "note" if len(papers) == 1 else "notes"
+    click.echo(f"{len(papers)} {noun} written to {output}", err=True)
+
+
+def _write_output(path: Any, text: str, root: Any) -> None:
+    from papernotes.errors import PapernotesError, WriteRefused
+    from papernotes.parse import NOTE_SUFFIXES
+    from papernotes.write import atomic_write, inside
+
+    if inside(root, path) and path.name.endswith(NOTE_SUFFIXES):
+        raise WriteRefused(f"{path}: would become a note in the notes directory; not written")
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise PapernotesError(f"{path}: cannot write: {exc.strerror or exc}") from None

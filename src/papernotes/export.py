@@ -1,0 +1,136 @@
+"""Notes -> other formats: JSON, JSON Lines, CSV, BibTeX and a Markdown reading list.
+
+Each function takes papers and returns the whole text; where it goes (stdout, ``-o FILE``) is
+the command line's business."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from papernotes.errors import UsageError
+from papernotes.model import KNOWN_KEYS, Paper
+
+FORMATS = ("json", "jsonl", "csv", "bibtex", "markdown")
+# the CSV columns: every front-matter field (lists joined by "; "), then the file
+CSV_COLUMNS = (*KNOWN_KEYS, "path")
+LIST_SEPARATOR = "; "
+
+
+def to_json(papers: Sequence[Paper]) -> str:
+    """A JSON array of every note's whole model (body included)."""
+    return json.dumps([p.to_dict() for p in papers], ensure_ascii=False, indent=2) + "\n"
+
+
+def to_jsonl(papers: Sequence[Paper]) -> str:
+    """One JSON object per line, for streaming tools (``jq -c``, pandas ``lines=True``)."""
+    return "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in papers)
+
+
+def csv_row(paper: Paper) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    data = paper.to_dict()
+    for column in CSV_COLUMNS:
+        value = data.get(column)
+        if isinstance(value, list):
+            value = LIST_SEPARATOR.join(str(v) for v in value)
+        row[column] = "" if value is None else value
+    return row
+
+
+def to_csv(papers: Sequence[Paper]) -> str:
+    """A header and one row per note; list fields joined by ``"; "``; no body."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for paper in papers:
+        writer.writerow(csv_row(paper))
+    return out.getvalue()
+
+
+def to_bibtex(papers: Sequence[Paper]) -> str:
+    """BibTeX entries, written by ``papernotes.bibtex.to_bibtex``."""
+    import importlib
+
+    try:
+        bibtex = importlib.import_module("papernotes.bibtex")
+        writer = bibtex.to_bibtex
+    except (ImportError, AttributeError):
+        raise UsageError("BibTeX export is not available in this version") from None
+    text: str = writer(list(papers))
+    return text
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md_escape(text: str) -> str:
+    """``text`` shown literally in Markdown (a title like ``[x](y)`` is not a link)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+_WEB = re.compile(r"^https?://[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+$", re.I)
+
+
+def is_web_url(text: str) -> bool:
+    """An ``http(s)`` address without spaces or control characters: safe to link and open
+    (a note could hold ``javascript:``, ``file:`` or an escape sequence)."""
+    return bool(_WEB.match(text))
+
+
+def paper_url(paper: Paper) -> str | None:
+    """The page of a paper: its ``url``, else its arXiv page, else its DOI."""
+    if paper.url and is_web_url(paper.url):
+        return paper.url
+    if paper.arxiv:
+        return f"https://arxiv.org/abs/{paper.arxiv}"
+    if paper.doi:
+        return f"https://doi.org/{paper.doi}"
+    return None
+
+
+def _authors_short(authors: Sequence[str]) -> str:
+    if len(authors) > 3:
+        return f"{authors[0]} et al."
+    return ", ".join(authors)
+
+
+def to_markdown(papers: Sequence[Paper], title: str = "Reading list") -> str:
+    """A reading list: a checklist item per note (ticked when read), with its authors, year,
+    link, topics and tags."""
+    lines = [f"# {title}", ""]
+    for paper in papers:
+        done = "x" if paper.status == "read" else " "
+        item = f"- [{done}] **{md_escape(paper.title)}**"
+        who = _authors_short(paper.authors)
+        when = str(paper.year) if paper.year else ""
+        if who or when:
+            item += " — " + md_escape(", ".join(x for x in (who, when) if x))
+        url = paper_url(paper)
+        if url:
+            label = f"arXiv:{paper.arxiv}" if paper.arxiv and "arxiv.org" in url else "link"
+            item += f" [{label}](<{url.replace('>', '%3E')}>)"
+        labels = [*paper.topics, *(f"#{t}" for t in paper.tags)]
+        if labels:
+            item += " · " + " ".join(f"`{t.replace('`', '')}`" for t in labels)
+        lines.append(item)
+    lines.append("")
+    return "\n".join(lines)
+
+
+WRITERS: dict[str, Callable[[Sequence[Paper]], str]] = {
+    "json": to_json,
+    "jsonl": to_jsonl,
+    "csv": to_csv,
+    "bibtex": to_bibtex,
+    "markdown": to_markdown,
+}
+
+
+def export(papers: Sequence[Paper], fmt: str) -> str:
+    """``papers`` in format ``fmt`` (one of :data:`FORMATS`)."""
+    return WRITERS[fmt](papers)

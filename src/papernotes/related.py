@@ -1,0 +1,197 @@
+"""Notes similar to a note, and why: TF-IDF cosine over title, abstract and body, plus shared
+topics, tags, authors and links. Every match carries its reasons (the shared distinctive words,
+tags, authors, links), the way arxiv-sanity shows the words behind a recommendation."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from papernotes.links import LinkResolver, outgoing
+from papernotes.model import Paper
+from papernotes.normalize import fold
+
+# How much each kind of evidence adds to the score (the content cosine is in 0..1).
+W_CONTENT = 0.6
+W_TOPICS = 0.15
+W_TAGS = 0.15
+W_AUTHORS = 0.1
+W_LINK = 0.15
+TITLE_WEIGHT = 3  # a word of the title counts like this many words of the body
+MAX_TERMS = 5
+
+_WORD = re.compile(r"[a-z][a-z0-9]+(?:-[a-z0-9]+)*|\d+[a-z][a-z0-9]*")
+_MARKUP = re.compile(r"https?://\S+|\[\[|\]\]|`{3}.*?`{3}", re.DOTALL)
+_STOPWORD_TEXT = """
+    a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers him his how i if in into is it its itself just
+    me more most my no nor not now of off on once only or other our ours out over own same she
+    should so some such than that the their theirs them then there these they this those through
+    to too under until up very was we were what when where which while who whom why will with
+    would you your yours use used uses using via may might must one two three new based show
+    shows shown paper papers work works propose proposes proposed approach method methods model
+    models result results et al e g i e eg ie fig figure table section see well however thus
+    therefore since without within across per many much often like get gets make makes made
+    first second also different given given large small high low better best good way ways http
+    https www com org arxiv abs pdf html note notes"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+@dataclass(frozen=True)
+class Match:
+    """A note similar to the target, its score and the evidence for it."""
+
+    paper: Paper
+    score: float
+    content: float  # cosine of the word vectors, 0..1
+    terms: tuple[str, ...] = ()  # distinctive words both notes use, most telling first
+    topics: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    links: tuple[str, ...] = ()  # "links to it", "linked from it", "both link to <id>"
+
+    def reasons(self) -> list[str]:
+        """The evidence in words, strongest kinds first."""
+        out: list[str] = []
+        if self.links:
+            out.append("; ".join(self.links))
+        if self.topics:
+            out.append("topics: " + ", ".join(self.topics))
+        if self.tags:
+            out.append("tags: " + ", ".join(self.tags))
+        if self.authors:
+            out.append("authors: " + ", ".join(self.authors))
+        if self.terms:
+            out.append("words: " + ", ".join(self.terms))
+        return out
+
+
+def tokens(text: str) -> list[str]:
+    """Content words of ``text``: folded, without stop words, URLs or wiki-link brackets."""
+    words = _WORD.findall(fold(_MARKUP.sub(" ", text)))
+    return [w for w in words if w not in STOPWORDS and len(w) > 2]
+
+
+def _document(paper: Paper) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for word in tokens(" ".join((paper.title, *paper.aliases))):
+        counts[word] += TITLE_WEIGHT
+    counts.update(tokens(paper.abstract or ""))
+    counts.update(tokens(paper.body))
+    return counts
+
+
+def _vectors(papers: Sequence[Paper]) -> tuple[list[dict[str, float]], dict[str, float]]:
+    """Unit-length TF-IDF vectors (sublinear tf, smoothed idf), and the idf of every word."""
+    docs = [_document(p) for p in papers]
+    df: Counter[str] = Counter()
+    for doc in docs:
+        df.update(doc.keys())
+    n = len(docs)
+    idf = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
+    vectors: list[dict[str, float]] = []
+    for doc in docs:
+        # words in a single note say nothing about similarity; keep them out of the norm too
+        vec = {w: (1.0 + math.log(c)) * idf[w] for w, c in doc.items() if df[w] > 1}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        vectors.append({w: v / norm for w, v in vec.items()})
+    return vectors, idf
+
+
+def _shared(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
+    other = {fold(x) for x in b}
+    return tuple(x for x in dict.fromkeys(a) if fold(x) in other)
+
+
+def _jaccard(shared: int, a: Sequence[str], b: Sequence[str]) -> float:
+    union = len({fold(x) for x in a} | {fold(x) for x in b})
+    return shared / union if union else 0.0
+
+
+def similar(papers: Sequence[Paper], target: Paper, limit: int = 10) -> list[Match]:
+    """The notes of ``papers`` most similar to ``target``, best first (ties by id)."""
+    papers = list(papers)
+    if not any(p.id == target.id for p in papers):
+        papers.append(target)
+    vectors, _ = _vectors(papers)
+    index = next(i for i, p in enumerate(papers) if p.id == target.id)
+    mine = vectors[index]
+    resolver = LinkResolver(papers)
+    targets = {p.id: {resolver.resolve(t) for t in outgoing(p)} - {None} for p in papers}
+    matches: list[Match] = []
+    for other, vec in zip(papers, vectors):
+        if other.id == target.id:
+            continue
+        products = {w: mine[w] * vec[w] for w in mine.keys() & vec.keys()}
+        content = min(1.0, sum(products.values()))
+        terms = tuple(sorted(products, key=lambda w: (-products[w], w))[:MAX_TERMS])
+        topics = _shared(target.topics, other.topics)
+        tags = _shared(target.tags, other.tags)
+        authors = _shared(target.authors, other.authors)
+        links = _link_reasons(target.id, other.id, targets)
+        score = (
+            W_CONTENT * content
+            + W_TOPICS * _jaccard(len(topics), target.topics, other.topics)
+            + W_TAGS * _jaccard(len(tags), target.tags, other.tags)
+            + W_AUTHORS * min(1.0, len(authors) / 2)
+            + (W_LINK if links else 0.0)
+        )
+        if score <= 0.0:
+            continue
+        matches.append(
+            Match(other, round(score, 4), round(content, 4), terms, topics, tags, authors, links)
+        )
+    matches.sort(key=lambda m: (-m.score, m.paper.id))
+    return matches[:limit] if limit > 0 else matches
+
+
+def _link_reasons(mine: str, other: str, targets: dict[str, set[str | None]]) -> tuple[str, ...]:
+    reasons: list[str] = []
+    if other in targets[mine]:
+        reasons.append("links to it")
+    if mine in targets[other]:
+        reasons.append("linked from it")
+    both = sorted(str(t) for t in (targets[mine] & targets[other]) - {mine, other})
+    if both:
+        reasons.append("both link to " + ", ".join(both))
+    return tuple(reasons)
+
+
+def backlinks(papers: Sequence[Paper], target: Paper) -> list[Paper]:
+    """The notes whose ``related`` ids or wikilinks point to ``target``, by id."""
+    resolver = LinkResolver(papers)
+    return [
+        p
+        for p in papers
+        if p.id != target.id and any(resolver.resolve(t) == target.id for t in outgoing(p))
+    ]
+
+
+@dataclass(frozen=True)
+class Connections:
+    """What ``show`` prints under a note: where it links, what links to it, what is like it."""
+
+    links: tuple[tuple[str, Paper | None], ...]  # (target as written, the note or None)
+    backlinks: tuple[Paper, ...]
+    related: tuple[Match, ...]
+
+
+def connections(papers: Sequence[Paper], paper: Paper, limit: int = 5) -> Connections:
+    resolver = LinkResolver(papers)
+    by_id = {p.id: p for p in papers}
+    links: list[tuple[str, Paper | None]] = []
+    seen: set[str] = set()
+    for target in outgoing(paper):
+        found = resolver.resolve(target)
+        if found is not None and found in seen:
+            continue  # the same note named twice (its id in related, its title in a wikilink)
+        if found is not None:
+            seen.add(found)
+        links.append((target, by_id.get(found) if found else None))
+    return Connections(
+        tuple(links), tuple(backlinks(papers, paper)), tuple(similar(papers, paper, limit))
+    )

@@ -1,0 +1,129 @@
+"""Tables of notes (``list``) and of values with counts (``tags``, ``topics``, ``authors``).
+
+On a terminal: a rich table. On a pipe: one tab-separated line per row and no header (like
+``gh``), so ``cut -f1`` and ``awk -F'\\t'`` work; ``--format json|csv|ids`` for the rest."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import click
+
+from papernotes.model import Paper
+from papernotes.render import print_json, safe
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+def _cell(text: str) -> str:
+    """One line, harmless, no tabs (a table cell)."""
+    return safe(" ".join(text.split()))
+
+
+def first_authors(paper: Paper) -> str:
+    if not paper.authors:
+        return ""
+    if len(paper.authors) > 2:
+        return f"{_cell(paper.authors[0])} et al."
+    return " & ".join(_cell(a) for a in paper.authors)
+
+
+def _surnames(paper: Paper) -> str:
+    names = [_cell(a).split(" ")[-1] for a in paper.authors]
+    if len(names) > 2:
+        return f"{names[0]} et al."
+    return " & ".join(names)
+
+
+def paper_row(paper: Paper) -> list[str]:
+    """id, year, title, first authors, topics, tags, status, rating, read."""
+    return [
+        _cell(paper.id),
+        str(paper.year or ""),
+        _cell(paper.title),
+        first_authors(paper),
+        ", ".join(_cell(t) for t in paper.topics),
+        " ".join(f"#{_cell(t)}" for t in paper.tags),
+        paper.status or "",
+        str(paper.rating) if paper.rating is not None else "",
+        paper.read or "",
+    ]
+
+
+def print_papers(papers: Sequence[Paper], fmt: str) -> None:
+    """``papers`` as a table (rich or tab-separated), JSON, CSV or ids."""
+    if fmt == "ids":
+        for paper in papers:
+            click.echo(safe(paper.id))
+    elif fmt == "json":
+        print_json([{k: v for k, v in p.to_dict().items() if k != "body"} for p in papers])
+    elif fmt == "csv":
+        from papernotes.export import to_csv
+
+        click.echo(to_csv(papers), nl=False)
+    elif not sys.stdout.isatty():
+        for paper in papers:
+            click.echo("\t".join(paper_row(paper)))
+    else:
+        _rich_papers(papers)
+
+
+def papers_table(papers: Sequence[Paper]) -> Table:
+    """The rich table of ``list``: the title (with the id under it) gets the room; read notes
+    are ticked."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False, expand=False)
+    table.add_column("Year", style="dim", no_wrap=True, min_width=4)
+    table.add_column("Title · id", ratio=1, min_width=24, overflow="fold")
+    table.add_column("Authors", style="cyan", no_wrap=True, overflow="ellipsis", max_width=20)
+    table.add_column("Topics", style="green", overflow="fold", max_width=18)
+    for paper in papers:
+        row = paper_row(paper)
+        title = Text()
+        if paper.status == "read":
+            title.append("✓ ", style="yellow")
+        title.append(row[2], style="bold")
+        title.append("\n" + row[0], style="dim")
+        table.add_row(Text(row[1]), title, Text(_surnames(paper)), Text(row[4]))
+    return table
+
+
+def _rich_papers(papers: Sequence[Paper]) -> None:
+    from papernotes.render import console
+
+    console().print(papers_table(papers))
+
+
+def print_counts(rows: Sequence[tuple[str, int]], label: str, fmt: str) -> None:
+    """Values with the number of notes having them."""
+    if fmt == "json":
+        print_json([{label: value, "notes": count} for value, count in rows])
+    elif fmt == "csv":
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([label, "notes"])
+        writer.writerows(rows)
+        click.echo(out.getvalue(), nl=False)
+    elif not sys.stdout.isatty():
+        for value, count in rows:
+            click.echo(f"{count}\t{_cell(value)}")
+    else:
+        from rich.table import Table
+        from rich.text import Text
+
+        from papernotes.render import console
+
+        table = Table(box=None, header_style="bold", pad_edge=False)
+        table.add_column("Notes", justify="right", style="yellow")
+        table.add_column(label.capitalize())
+        for value, count in rows:
+            table.add_row(Text(str(count)), Text(_cell(value)))
+        console().print(table)
