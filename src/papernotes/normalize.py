@@ -39,10 +39,11 @@ def arxiv_id(value: Any) -> str:
 
 
 def doi(value: Any) -> str:
-    """``https://doi.org/10.1/x``, ``doi:10.1/x`` -> ``10.1/x``."""
+    """``https://doi.org/10.1/x``, ``doi:10.1/x`` -> ``10.1/x``. Short DOIs (``10/dvzd5z``,
+    which Zotero writes and doi.org resolves) are accepted as they are."""
     text = _text(value).strip()
     text = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", text, flags=re.IGNORECASE)
-    if not re.match(r"^10\.[0-9]{4,9}/\S+$", text):
+    if not re.match(r"^10\.[0-9]{4,9}/\S+$|^10/[a-z0-9]+$", text, flags=re.IGNORECASE):
         raise ValueError(f"not a DOI: {text!r} (expected like 10.1145/3292500.3330701)")
     return text
 
@@ -182,6 +183,17 @@ def authors(value: Any) -> list[str]:
             if name and name not in names:
                 names.append(name)
     return names
+
+
+_TAG_JUNK = re.compile(r"[^\w/-]+")
+
+
+def obsidian_tag(value: str) -> str | None:
+    """A keyword as a tag Obsidian accepts (letters, digits, ``_``, ``-``, ``/``; not only
+    digits): ``Computer Simulation`` -> ``computer-simulation``; None when no letter is left."""
+    tag = _TAG_JUNK.sub("-", unicodedata.normalize("NFC", value).strip().lstrip("#").lower())
+    tag = re.sub(r"/+", "/", re.sub(r"-{2,}", "-", tag)).strip("-/")
+    return tag if any(char.isalpha() for char in tag) else None
 
 
 def fold(value: str) -> str:
