@@ -43,3 +43,14 @@ def test_other_arguments_go_to_the_command_line(
         main()
     assert exit_info.value.code == 0
     assert "Usage: papernotes" in capsys.readouterr().out
+
+
+def test_parser_imports_pyyaml_only_when_a_note_is_parsed() -> None:
+    code = (
+        "import sys; import papernotes.parse as p; before = 'yaml' in sys.modules;"
+        "p.parse_text('---\\ntitle: T\\n---\\n', 'x.md'); print(before, 'yaml' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True"]

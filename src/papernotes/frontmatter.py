@@ -8,16 +8,14 @@ fence ends the front matter), empty front matter and TOML between ``+++`` fences
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
-try:  # the C loader is several times faster; same safety as SafeLoader
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+# PyYAML (about 20 ms of imports, most of it compiling its regexes) and tomllib are imported on
+# first use: a command answered from the index never parses a note, so never pays for them.
 
 Kind = Literal["yaml", "toml", "none"]
 
@@ -78,6 +76,8 @@ def load(part: Split) -> dict[Any, Any]:
 
 
 def _load_toml(part: Split) -> dict[Any, Any]:
+    import tomllib
+
     try:
         return tomllib.loads(part.meta_text)
     except tomllib.TOMLDecodeError as exc:
@@ -91,7 +91,17 @@ def _load_toml(part: Split) -> dict[Any, Any]:
 _TAB_SEPARATOR = re.compile(r"^ *\t|^\s*(?:- +)?[^\s:#'\"][^:'\"]*: *\t")
 
 
+def _safe_loader() -> type[yaml.SafeLoader]:
+    """PyYAML's C loader when it was built with libyaml (several times faster, just as safe)."""
+    import yaml
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
+
+
 def _load_yaml(part: Split) -> dict[Any, Any]:
+    import yaml
+
     # libyaml accepts a TAB after "key:"; PyYAML's pure loader and the YAML 1.1 spec do not.
     # Refuse it up front, so the answer does not depend on how PyYAML was built.
     for offset, source in enumerate(part.meta_text.split("\n")):
@@ -100,7 +110,7 @@ def _load_yaml(part: Split) -> dict[Any, Any]:
                 part.meta_line + offset, "TAB character in YAML front matter (use spaces)"
             )
     try:
-        data = yaml.load(part.meta_text, Loader=_Loader)
+        data = yaml.load(part.meta_text, Loader=_safe_loader())
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(part, exc) from None
     except yaml.YAMLError as exc:
@@ -118,6 +128,8 @@ def _load_yaml(part: Split) -> dict[Any, Any]:
 
 
 def _yaml_error(part: Split, exc: yaml.MarkedYAMLError) -> FrontMatterError:
+    import yaml
+
     mark = exc.problem_mark or exc.context_mark
     index = mark.line if mark is not None else 0
     line = part.meta_line + index
