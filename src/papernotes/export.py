@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from papernotes.errors import UsageError
 from papernotes.model import KNOWN_KEYS, Paper
 
 FORMATS = ("json", "jsonl", "csv", "bibtex", "markdown")
@@ -53,16 +52,10 @@ def to_csv(papers: Sequence[Paper]) -> str:
 
 
 def to_bibtex(papers: Sequence[Paper]) -> str:
-    """BibTeX entries, written by ``papernotes.bibtex.to_bibtex``."""
-    import importlib
+    """BibTeX entries, written by :func:`papernotes.bibtex.to_bibtex`."""
+    from papernotes.bibtex import to_bibtex as write
 
-    try:
-        bibtex = importlib.import_module("papernotes.bibtex")
-        writer = bibtex.to_bibtex
-    except (ImportError, AttributeError):
-        raise UsageError("BibTeX export is not available in this version") from None
-    text: str = writer(list(papers))
-    return text
+    return write(papers)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")

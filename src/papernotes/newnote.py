@@ -147,9 +147,10 @@ def render(spec: NewNote, template: str | None = None, today: dt.date | None = N
             meta["url"] = url
         if not meta.get("year"):
             meta["year"] = _year_of(arxiv)
+    for key in ("published", "read", "added"):
+        if isinstance(meta.get(key), str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta[key]):
+            meta[key] = dt.date.fromisoformat(meta[key])  # written as a YAML date, unquoted
     body = _fill(part.body, values)
-    if body and not body.startswith("\n"):
-        body = "\n" + body
     return f"---\n{_front_matter(meta)}---\n{body}"
 
 

@@ -192,6 +192,5 @@ def connections(papers: Sequence[Paper], paper: Paper, limit: int = 5) -> Connec
         if found is not None:
             seen.add(found)
         links.append((target, by_id.get(found) if found else None))
-    return Connections(
-        tuple(links), tuple(backlinks(papers, paper)), tuple(similar(papers, paper, limit))
-    )
+    near = similar(papers, paper, limit) if limit > 0 else []
+    return Connections(tuple(links), tuple(backlinks(papers, paper)), tuple(near))

@@ -103,6 +103,8 @@ def _word(query: str, word: str) -> float:
 
     if query == word:
         return 100.0
+    if len(query) >= 3 and query.rstrip("s") == word.rstrip("s"):
+        return 99.0  # model / models
     if len(query) >= 3 and word.startswith(query):
         return 97.0
     return float(fuzz.ratio(query, word))

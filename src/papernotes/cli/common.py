@@ -48,9 +48,10 @@ def format_option(*choices: str, default: str | None = None) -> Callable[[F], F]
         if value is not None:
             return value
         try:
-            configured = get_store(ctx).setting("format")
+            store = get_store(ctx)
         except ConfigError:
             return fallback  # the command itself reports a missing notes directory
+        configured = store.setting("format")
         return configured if configured in choices else fallback
 
     return click.option(

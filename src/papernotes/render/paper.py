@@ -152,15 +152,13 @@ def renderables(paper: Paper, conn: Connections, shown_path: str) -> list[Render
         addresses.append_text(link(f"doi:{safe(paper.doi)}", f"https://doi.org/{paper.doi}"))
     if addresses:
         out.append(addresses)
-    labels = Text()
-    for alias in paper.aliases:
-        labels.append(_one_line(alias) + " ", style="bold")
-    for topic in paper.topics:
-        labels.append(_one_line(topic) + " ", style="green")
-    for tag in paper.tags:
-        labels.append(f"#{_one_line(tag)} ", style="magenta")
-    if labels:
-        out.append(labels)
+    parts = [
+        *((_one_line(a), "bold") for a in paper.aliases),
+        *((_one_line(t), "green") for t in paper.topics),
+        *((f"#{_one_line(t)}", "magenta") for t in paper.tags),
+    ]
+    if parts:
+        out.append(Text(" ").join(Text(text, style=style) for text, style in parts))
     status = " · ".join(_status(paper, stars=True))
     out.append(Text(f"{status}{' · ' if status else ''}{safe(shown_path)}", style="dim"))
     if paper.abstract:

@@ -48,6 +48,8 @@ def print_related(target: Paper, matches: Sequence[Match], fmt: str) -> None:
         for m in matches:
             click.echo(safe(m.paper.id))
         return
+    if not matches:
+        return  # the command says so on stderr
     if not sys.stdout.isatty():
         for line in related_lines(target, matches):
             click.echo(line)

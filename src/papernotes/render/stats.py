@@ -40,8 +40,8 @@ def stats_lines(stats: Stats) -> list[str]:
     lines = [f"{plural(stats.notes, 'note')}"]
     if stats.with_errors:
         lines[0] += f" ({stats.with_errors} more with errors, skipped: run papernotes check)"
-    states = ", ".join(f"{n} {s}" for s, n in stats.by_status.items())
-    lines.append(f"read: {stats.read}, unread: {stats.unread} ({states})" if states else "")
+    others = ", ".join(f"{s} {n}" for s, n in stats.by_status.items() if s != "read")
+    lines.append(f"read {stats.read} · unread {stats.unread}" + (f" ({others})" if others else ""))
     lines.append(
         f"{plural(stats.topics, 'topic')}, {plural(stats.tags, 'tag')}, "
         f"{plural(stats.authors, 'author')}; {stats.with_arxiv} on arXiv, {stats.rated} rated"

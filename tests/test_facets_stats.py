@@ -1,0 +1,134 @@
+"""``papernotes tags``, ``topics``, ``authors`` and ``stats``: exact plain output and JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kbfactory import make_kb, run
+from papernotes.model import Paper
+from papernotes.render.stats import bar, chart, stats_lines
+from papernotes.stats import compute, facet_counts
+
+
+@pytest.fixture
+def notes(tmp_path: Path) -> Path:
+    return make_kb(tmp_path)
+
+
+def test_tags_most_used_first(notes: Path) -> None:
+    result = run(notes, "tags")
+    assert result.exit_code == 0
+    assert result.stdout == (
+        "2\tdpo\n2\tpreference-optimization\n1\topen-source\n1\trlhf\n1\tsft\n1\ttransformer\n"
+    )
+
+
+def test_topics_by_name(notes: Path) -> None:
+    result = run(notes, "topics", "--sort", "name")
+    assert result.stdout == "3\talignment\n1\tarchitectures\n1\tfactuality\n1\tlanguage-models\n"
+
+
+def test_authors_limit_and_formats(notes: Path) -> None:
+    result = run(notes, "authors", "--limit", "2")
+    assert result.stdout == "1\tArchit Sharma\n1\tAshish Vaswani\n"
+    as_json = json.loads(run(notes, "authors", "--format", "json", "--limit", "1").stdout)
+    assert as_json == [{"author": "Archit Sharma", "notes": 1}]
+    as_csv = run(notes, "topics", "--format", "csv").stdout
+    assert as_csv == (
+        "topic,notes\nalignment,3\narchitectures,1\nfactuality,1\nlanguage-models,1\n"
+    )
+
+
+def test_spellings_merge_and_taxonomy_shows_unused(tmp_path: Path) -> None:
+    notes = make_kb(
+        tmp_path,
+        {
+            "a": "---\ntitle: A\ntags: [RLHF]\nauthors: [Sönke Müller]\n---\n",
+            "b": "---\ntitle: B\ntags: [rlhf]\nauthors: [Sonke Muller]\n---\n",
+            "c": "---\ntitle: C\ntags: [rlhf]\nauthors: [Sönke Müller]\n---\n",
+        },
+    )
+    (notes / "papernotes.toml").write_text('[taxonomy]\ntags = ["robotics"]\n', "utf-8")
+    assert run(notes, "tags").stdout == "3\trlhf\n0\trobotics\n"
+    assert run(notes, "authors").stdout == "3\tSönke Müller\n"
+
+
+def test_no_values_exit_1(tmp_path: Path) -> None:
+    notes = make_kb(tmp_path, {"a": "---\ntitle: A\n---\n"})
+    result = run(notes, "tags")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: no tags in the notes\n"
+
+
+def test_facet_counts_rejects_unknown_facet() -> None:
+    with pytest.raises(ValueError):
+        facet_counts([], "colours")
+
+
+STATS = """\
+5 notes
+read 2 · unread 3 (to-read 1, skimmed 1, no status 1)
+4 topics, 6 tags, 25 authors; 4 on arXiv, 2 rated
+
+Notes per year
+  2017     1  ██████████
+  2023     1  ██████████
+  2024     3  ██████████████████████████████
+
+Notes per topic
+  alignment           3  ██████████████████████████████
+  architectures       1  ██████████
+  factuality          1  ██████████
+  language-models     1  ██████████
+
+Notes read per month
+  2024-02     1  ██████████████████████████████
+  2024-04     1  ██████████████████████████████
+  2024-05     1  ██████████████████████████████
+"""
+
+
+def test_stats_exact(notes: Path) -> None:
+    result = run(notes, "stats")
+    assert result.exit_code == 0
+    assert result.stdout == STATS
+
+
+def test_stats_counts_notes_with_errors(notes: Path) -> None:
+    (notes / "bad.md").write_text("---\ntitle: T\nyear: twenty\n---\n", encoding="utf-8")
+    result = run(notes, "stats")
+    assert result.stdout.splitlines()[0] == (
+        "5 notes (1 more with errors, skipped: run papernotes check)"
+    )
+    data = json.loads(run(notes, "stats", "--format", "json").stdout)
+    assert data["with_errors"] == 1
+    assert data["by_year"] == {"2017": 1, "2023": 1, "2024": 3}
+    assert data["by_status"] == {"to-read": 1, "read": 2, "skimmed": 1, "no status": 1}
+    assert data["read"] == 2 and data["unread"] == 3
+
+
+def test_stats_of_an_empty_knowledge_base(tmp_path: Path) -> None:
+    notes = make_kb(tmp_path, {})
+    result = run(notes, "stats")
+    assert result.exit_code == 0
+    assert (
+        result.stdout
+        == "0 notes\nread 0 · unread 0\n0 topics, 0 tags, 0 authors; 0 on arXiv, 0 rated\n"
+    )
+
+
+def test_bars() -> None:
+    assert bar(0, 10) == ""
+    assert bar(1, 1000) == "█"  # never invisible
+    assert bar(10, 10, width=5) == "█████"
+    assert chart([("a", 1), ("bbb", 2)]) == [("a  ", "███████████████", 1), ("bbb", "█" * 30, 2)]
+
+
+def test_stats_years_without_year() -> None:
+    stats = compute([Paper(id="a", title="A"), Paper(id="b", title="B", year=2020)])
+    assert stats.without_year == 1
+    assert stats.by_year == [(2020, 1)]
+    assert "  (1 without a year)" in stats_lines(stats)
