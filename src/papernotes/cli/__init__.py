@@ -16,6 +16,7 @@ from papernotes.errors import EXIT_INTERRUPTED, Ambiguous, NotFound, PapernotesE
 # command name -> "module:attribute" under papernotes.cli
 COMMANDS: dict[str, str] = {
     "check": "check:check_cmd",
+    "import": "import_:import_cmd",
     "show": "show:show_cmd",
     "list": "list_:list_cmd",
     "tags": "facets:tags_cmd",
