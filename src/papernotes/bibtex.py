@@ -40,7 +40,7 @@ _STOPWORDS = frozenset(
     }
 )  # fmt: skip
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_VALID_KEY = re.compile(r"^[^\s,{}()=\"#%'~\\]+$")
+_VALID_KEY = re.compile(r"^[^\s\"#%'(),={}]+$")  # what BibTeX reads as a key
 _VALID_FIELD = re.compile(r"^[a-z][a-z0-9_:.-]*$")
 _ABSTRACT = re.compile(r"^#{1,6}\s*abstract\s*\n(?P<text>.*?)(?=^#{1,6}\s|\Z)", re.I | re.M | re.S)
 
@@ -182,14 +182,17 @@ _OWN_FIELDS = frozenset(
 def protect_title(title: str) -> str:
     """``title`` escaped, with words BibTeX styles must not lower-case (``DPO``, ``LLaMA``,
     ``GPT-4``, ``BERTScore``) in braces."""
-    words = re.split(r"(\s+)", " ".join(title.split()))
     out = []
-    for word in words:
-        latex = to_latex(word)
-        if word.strip() and re.search(r"[A-Z]", word[1:]):
+    for word in re.split(r"(\s+)", " ".join(title.split())):
+        lead, core, trail = _PUNCTUATION.match(word).groups()  # type: ignore[union-attr]
+        latex = to_latex(core)
+        if re.search(r"[A-Z]", core[1:]):
             latex = "{" + latex + "}"
-        out.append(latex)
+        out.append(to_latex(lead) + latex + to_latex(trail))
     return "".join(out)
+
+
+_PUNCTUATION = re.compile(r"^([(\[\"'`]*)(.*?)([)\]\"'.,:;!?]*)$", re.DOTALL)
 
 
 def _kept(paper: Paper) -> Mapping[str, Any]:

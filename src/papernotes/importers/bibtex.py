@@ -12,18 +12,24 @@ alias, so ``[[Luhring2007]]`` links resolve."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from papernotes import normalize
+from papernotes.errors import Diagnostic
 from papernotes.latex import to_unicode
 from papernotes.model import Paper
 from papernotes.write import slugify
 
+if TYPE_CHECKING:
+    from papernotes.importers import Source
+
 SUFFIXES = (".bib", ".bibtex", ".biblatex")
+SHARED_ID_TITLES = 3
 MAX_BYTES = 64 * 1024 * 1024
 
 # BibTeX fields that become Paper fields; every other field is kept in the ``bibtex`` mapping.
@@ -150,9 +156,40 @@ def parse_bibtex(text: str, source: str = "<bibtex>") -> BibFile:
             continue
         result.entries.append(Entry(key, line, paper))
         result.warnings.extend(Problem(line, what, warning) for warning in warnings)
+    _drop_shared_ids(result)
     result.skipped.sort(key=lambda s: s.line)
     result.warnings.sort(key=lambda s: s.line)
     return result
+
+
+def _drop_shared_ids(result: BibFile) -> None:
+    """An arXiv id or DOI given to entries with three or more titles identifies none of
+    them (Zotero exports carry such leftovers: one ``eprint`` on ten books, a book's DOI on
+    each of its chapters); it is left out, or the import would merge different works."""
+    for name in ("arxiv", "doi"):
+        titles: dict[str, set[str]] = {}
+        for entry in result.entries:
+            value = getattr(entry.paper, name)
+            if value:
+                titles.setdefault(value.casefold(), set()).add(
+                    normalize.title_key(entry.paper.title)
+                )
+        # two titles may be one paper renamed between versions; three or more are not
+        shared = {value for value, keys in titles.items() if len(keys) >= SHARED_ID_TITLES}
+        if not shared:
+            continue
+        for index, entry in enumerate(result.entries):
+            value = getattr(entry.paper, name)
+            if value and value.casefold() in shared:
+                if name == "arxiv":
+                    paper = dataclasses.replace(entry.paper, arxiv=None)
+                else:
+                    paper = dataclasses.replace(entry.paper, doi=None)
+                result.entries[index] = dataclasses.replace(entry, paper=paper)
+                label = "arXiv id" if name == "arxiv" else "DOI"
+                what = f"@{paper.extra['bibtex']['type']}{{{entry.key}}}"
+                reason = f"{label} {value} is also given to entries with other titles; left out"
+                result.warnings.append(Problem(entry.line, what, reason))
 
 
 def entry_to_paper(key: str, entry: Any) -> tuple[Paper, list[str]]:
@@ -378,3 +415,29 @@ def _entry_lines(text: str) -> dict[str, list[int]]:
 def _line_of(text: str, pattern: str) -> int:
     found = re.search(pattern, text, re.IGNORECASE)
     return text.count("\n", 0, found.start()) + 1 if found else 1
+
+
+def read(path: Path, display: str) -> Source:
+    """The importer of ``papernotes import refs.bib``: every entry a candidate paper (its
+    file name made from the title), skipped entries and warnings for the report."""
+    from papernotes.importers import Candidate, Skipped, Source
+
+    try:
+        bib = read_bibtex(path, display)
+    except OSError as exc:
+        message = f"cannot read: {exc.strerror or exc}"
+        return Source(display, diagnostics=(Diagnostic(display, 1, "error", message),))
+    candidates = tuple(
+        Candidate(dataclasses.replace(e.paper, id=""), display, e.line) for e in bib.entries
+    )
+    skipped = tuple(
+        Skipped(display, p.line, p.what, p.reason) for p in bib.skipped if p.what != "file"
+    )
+    errors = [
+        Diagnostic(display, p.line, "error", p.reason) for p in bib.skipped if p.what == "file"
+    ]
+    warnings = [
+        Diagnostic(display, p.line, "warning", f"{p.what}: {p.reason}") for p in bib.warnings
+    ]
+    diagnostics = (*errors, *warnings)
+    return Source(display, candidates, skipped, diagnostics)
