@@ -16,10 +16,11 @@ from papernotes.model import Paper
 from tests.conftest import SHARED_DATA
 
 REAL_EXPORTS = {
-    # file: (entries, skipped, papers with an arXiv id)
-    "BU-DiSC_mendeley-library__library.bib": (2392, 0, None),
-    "CoreySpohn_dissertation__library.bib": (332, 0, None),
-    "DarwinAwardWinner_Thesis__library.bib": (571, 1, None),
+    # file: (entries, skipped, warnings)
+    "BU-DiSC_mendeley-library__library.bib": (2392, 0, 0),
+    # 15 warnings: one eprint (1011.1669) on ten different books and chapters, one DOI on five
+    "CoreySpohn_dissertation__library.bib": (332, 0, 15),
+    "DarwinAwardWinner_Thesis__library.bib": (571, 1, 0),  # skipped: its @preamble
 }
 
 
@@ -414,10 +415,11 @@ def real_export(request: pytest.FixtureRequest) -> tuple[str, BibFile]:
 
 def test_real_export_reads_every_entry(real_export: tuple[str, BibFile]) -> None:
     name, result = real_export
-    entries, skipped, _ = REAL_EXPORTS[name]
+    entries, skipped, warnings = REAL_EXPORTS[name]
     assert len(result.entries) == entries
     assert len(result.skipped) == skipped
-    assert result.warnings == []
+    assert len(result.warnings) == warnings
+    assert all("also given to entries with other titles" in str(w) for w in result.warnings)
     assert all(e.paper.title and "{" not in e.paper.title for e in result.entries)
 
 
@@ -432,3 +434,63 @@ def test_real_export_decodes_latex_in_names(real_export: tuple[str, BibFile]) ->
     if name.startswith("CoreySpohn"):
         assert "S\u00f6nke Ahrens" in authors
         assert "Daniel Foreman-Mackey" in authors
+
+
+def test_an_id_on_entries_with_three_titles_is_left_out() -> None:
+    source = "\n".join(
+        f"@book{{k{i}, title = {{Book {i}}}, eprint = {{1011.1669v3}}, archiveprefix = {{arxiv}}}}"
+        for i in range(3)
+    )
+    result = parse_bibtex(source + "\n@misc{x, title = {Other}, eprint = {2305.18290}}", "x.bib")
+    assert [e.paper.arxiv for e in result.entries] == [None, None, None, "2305.18290"]
+    assert [w.line for w in result.warnings] == [1, 2, 3]
+
+
+def test_an_id_on_two_titles_is_kept_one_paper_renamed() -> None:
+    source = (
+        "@article{a, title = {Photometric Completeness}, eprint = {astro-ph/0503077},"
+        " archiveprefix = {arxiv}}\n"
+        "@article{b, title = {Single-Visit Photometric Completeness},"
+        " eprint = {astro-ph/0503077}, archiveprefix = {arxiv}}"
+    )
+    result = parse_bibtex(source, "x.bib")
+    assert [e.paper.arxiv for e in result.entries] == ["astro-ph/0503077"] * 2
+    assert result.warnings == []
+
+
+def test_import_cli_reports_created_merged_and_skipped(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from papernotes.cli import cli
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        '@preamble{"\\\\newcommand{\\\\x}{y}"}\n'
+        "@article{Rafailov2023, title = {{Direct Preference Optimization}},"
+        " author = {Rafailov, Rafael}, eprint = {2305.18290}, archivePrefix = {arXiv}}\n"
+        "@misc{dpo-again, title = {Direct preference optimization}, author = {Rafailov, R.}}\n"
+        "@misc{web1, title = {Online reference}, author = {Greenplum}}\n"
+        "@misc{web2, title = {Online reference}, author = {SQLite4}}\n"
+        "@misc{none, author = {Nobody}}\n",
+        encoding="utf-8",
+    )
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "dpo.md").write_text("---\ntitle: DPO\narxiv: '2305.18290'\n---\nMine.\n")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--notes-dir", str(notes), "import", str(bib)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        "4 papers in 1 file: 2 notes created, 1 merged, 0 unchanged; 2 lines skipped"
+    )
+    assert sorted(p.name for p in notes.glob("*.md")) == [
+        "dpo.md",
+        "online-reference-2.md",
+        "online-reference.md",
+    ]
+    merged = (notes / "dpo.md").read_text()
+    assert "Mine." in merged and "Rafael Rafailov" in merged and "Rafailov2023" in merged
+    again = runner.invoke(cli, ["--notes-dir", str(notes), "import", str(bib)])
+    assert again.stdout.splitlines()[-1] == (
+        "4 papers in 1 file: 0 notes created, 0 merged, 3 unchanged; 2 lines skipped"
+    )

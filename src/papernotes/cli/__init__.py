@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "open": "edit:open_cmd",
     "export": "export:export_cmd",
     "completion": "completion:completion_cmd",
+    "add": "add:add_cmd",
 }
 
 

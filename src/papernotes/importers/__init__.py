@@ -48,6 +48,9 @@ READERS: dict[str, str] = {
     ".txt": "text:read",
     ".text": "text:read",
     "": "text:read",
+    ".bib": "bibtex:read",
+    ".bibtex": "bibtex:read",
+    ".biblatex": "bibtex:read",
 }
 
 SLUG_LENGTH = 60
@@ -247,7 +250,7 @@ class _Index:
     def __init__(self) -> None:
         self.arxiv: dict[str, _Target] = {}
         self.doi: dict[str, _Target] = {}
-        self.title: dict[str, _Target] = {}
+        self.title: dict[str, list[_Target]] = {}  # one title, several works at times
         self.stems: set[str] = set()
 
     def add(self, target: _Target) -> None:
@@ -258,7 +261,9 @@ class _Index:
         if paper.doi:
             self.doi.setdefault(paper.doi.casefold(), target)
         for key in _title_keys(paper):
-            self.title.setdefault(key, target)
+            targets = self.title.setdefault(key, [])
+            if target not in targets:
+                targets.append(target)
 
     def match(self, paper: Paper) -> _Target | None:
         if paper.arxiv and paper.arxiv in self.arxiv:
@@ -266,9 +271,9 @@ class _Index:
         if paper.doi and paper.doi.casefold() in self.doi:
             return self.doi[paper.doi.casefold()]
         key = compact_key(paper.title)
-        target = self.title.get(key) if key else None
-        if target is not None and not _contradicts(target.paper, paper):
-            return target
+        for target in self.title.get(key, []) if key else []:
+            if not _contradicts(target.paper, paper):
+                return target
         return None
 
 
@@ -283,7 +288,18 @@ def _title_keys(paper: Paper) -> list[str]:
 def _contradicts(a: Paper, b: Paper) -> bool:
     arxiv = bool(a.arxiv and b.arxiv and a.arxiv != b.arxiv)
     doi = bool(a.doi and b.doi and a.doi.casefold() != b.doi.casefold())
-    return arxiv or doi
+    return arxiv or doi or _other_authors(a, b)
+
+
+def _other_authors(a: Paper, b: Paper) -> bool:
+    """Both name authors and share no surname: two works with one title (reference managers
+    hold many ``Online reference`` or ``Deep learning`` entries by different people)."""
+
+    def surnames(paper: Paper) -> set[str]:
+        return {normalize.fold(name.split()[-1]) for name in paper.authors if name.split()}
+
+    first, second = surnames(a), surnames(b)
+    return bool(first and second and not first & second)
 
 
 def _load(path: Path, root: Path, problems: list[Diagnostic]) -> _Target | None:
