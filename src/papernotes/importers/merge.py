@@ -109,7 +109,8 @@ def field_changes(existing: Paper, incoming: Paper) -> dict[str, tuple[Any, list
     for key, value in incoming.extra.items():
         if key.casefold() not in known and value not in (None, "", [], {}):
             changes[key] = (value, [value])
-    return changes
+    rank = {name: n for n, name in enumerate(KNOWN_KEYS)}
+    return dict(sorted(changes.items(), key=lambda kv: rank.get(kv[0], len(rank))))
 
 
 def merge_body(body: str, incoming: str) -> tuple[str, list[str]]:
