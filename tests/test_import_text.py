@@ -24,8 +24,9 @@ from papernotes.importers import (
     plan_import,
     read_source,
 )
-from papernotes.importers.merge import merge_body, merge_note
-from papernotes.importers.text import parse, split_authors, split_title
+from papernotes.importers.merge import MergeRefused, merge_body, merge_note
+from papernotes.importers.text import parse
+from papernotes.importers.textfields import split_authors, split_title
 from papernotes.model import Paper
 from papernotes.parse import parse_file, parse_text
 
@@ -663,3 +664,63 @@ def test_shipped_seeds_are_the_users_files() -> None:
     assert [p.name for p in SEED_FILES] == sorted(p.name for p in shared.iterdir())
     for seed in SEED_FILES:
         assert seed.read_bytes() == (shared / seed.name).read_bytes()
+
+
+_FRONT = st.lists(
+    st.sampled_from(
+        [
+            "# a comment", "aliases: [a1]", "aliases:\n  - a1  # mine", "alias: a1",
+            "tags: t1, t2", "tags:\n- t1", "year: 2020", "year:", "custom: value",
+            "arxiv: 2305.18290   # v2", "abstract: |\n  Line one.\n\n  Line two.",
+        ]
+    ),
+    max_size=5,
+    unique=True,
+)  # fmt: skip
+_BODY = st.lists(
+    st.sampled_from(["", "Mine.", "## Notes", "## Source", "- item", "```", "# Heading", "x" * 90]),
+    max_size=6,
+).map("\n".join)
+_INCOMING = st.builds(
+    Paper,
+    id=st.just(""),
+    title=st.sampled_from(["X", "X: a longer title", "Another Paper Title"]),
+    aliases=st.lists(st.sampled_from(["A1", "a1", "New", "Y: z", "x"]), max_size=3).map(tuple),
+    tags=st.lists(st.sampled_from(["t1", "T2", "rlhf"]), max_size=2).map(tuple),
+    year=st.none() | st.integers(1990, 2030),
+    published=st.none() | st.just("2023-12-13"),
+    extra=st.sampled_from([{}, {"citekey": "x2023"}, {"custom": "other"}]),
+    body=st.lists(
+        st.sampled_from(["## Notes", "## Source", "Mine.", "New.", "- item", "- b.txt", "y" * 95]),
+        max_size=5,
+    ).map("\n\n".join),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_FRONT, _BODY, st.sampled_from(["yaml", "yaml-crlf", "none"]), _INCOMING)
+def test_merge_keeps_every_value_and_is_idempotent(
+    front: list[str], body: str, kind: str, incoming: Paper
+) -> None:
+    meta = "\n".join(["title: X", *front])
+    note = f"# X\n{body}\n" if kind == "none" else f"---\n{meta}\n---\n{body}\n"
+    if kind == "yaml-crlf":
+        note = note.replace("\n", "\r\n")
+    existing = parse_text(note.replace("\r\n", "\n"), "x.md").paper
+    if existing is None:
+        return
+    try:
+        merged = merge_note(note, existing, incoming, "x.md")
+    except MergeRefused:
+        return
+    paper = parse_text(merged.text.replace("\r\n", "\n"), "x.md").paper
+    assert paper is not None
+    for name in ("title", "year", "published", "arxiv", "abstract"):
+        if getattr(existing, name) is not None:
+            assert getattr(paper, name) == getattr(existing, name)
+    for name in ("aliases", "tags", "authors"):
+        assert getattr(paper, name)[: len(getattr(existing, name))] == getattr(existing, name)
+    assert all(paper.extra[k] == v for k, v in existing.extra.items())
+    old_lines = iter(paper.body.split("\n"))
+    assert all(any(x == y for y in old_lines) for x in existing.body.split("\n"))
+    assert merge_note(merged.text, merged.paper, incoming, "x.md").added == ()

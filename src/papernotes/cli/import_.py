@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from papernotes.cli.common import format_option, get_store
-from papernotes.errors import EXIT_NOT_FOUND
+from papernotes.errors import EXIT_NOT_FOUND, UsageError
 from papernotes.importers import apply_plan, candidates_of, plan_import, read_source
 from papernotes.render.imports import import_summary, print_import
 
@@ -43,7 +43,10 @@ def import_cmd(
     """
     root = Path(into) if into else get_store(ctx).root
     if into and not dry_run:
-        root.mkdir(parents=True, exist_ok=True)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--into {into}: cannot create it: {exc.strerror or exc}") from None
     sources = [read_source(Path(name), name) for name in files]
     plan = plan_import(candidates_of(sources), root)
     report = None if dry_run else apply_plan(plan)

@@ -198,8 +198,10 @@ def _yaml_set(
     starts = [(i, k) for i, k in keys if k is not None]
     if raw is not None:
         found = [i for i, k in starts if k == raw]
-        if not found:
-            raise MergeRefused(f"front matter line {line0}: cannot find key {raw!r} to add to")
+        if len(found) != 1:
+            why = "cannot find key" if not found else "two lines set key"
+            at = line0 + (found[-1] if found else 0)
+            raise FrontMatterError(at, f"{why} {raw!r}; not merged (add to it by hand)")
         start = found[0]
         end = _block(meta, start)
         after_colon = meta[start].split(":", 1)[1].split(" #")[0].strip()
@@ -247,9 +249,8 @@ def _toml_set(meta: list[str], key: str, value: Any, line0: int) -> list[str]:
         if match and next(g for g in match.groups() if g is not None) == key:
             rest = line.split("=", 1)[1].split("#")[0].strip()
             if rest.startswith("[") and not rest.endswith("]"):
-                raise MergeRefused(
-                    f"front matter line {line0 + i}: {key!r} spans several lines; "
-                    "add the new items by hand"
+                raise FrontMatterError(
+                    line0 + i, f"{key!r} spans several lines; not merged (add to it by hand)"
                 )
             return [*meta[:i], rendered, *meta[i + 1 :]]
     return [*meta, rendered]
@@ -260,7 +261,7 @@ def _toml_value(value: Any, line0: int) -> str:
         return "[" + ", ".join(_toml_value(v, line0) for v in value) + "]"
     if isinstance(value, (bool, int, float, str)):
         return json.dumps(value, ensure_ascii=False)
-    raise MergeRefused(f"front matter line {line0}: cannot write a {type(value).__name__} in TOML")
+    raise FrontMatterError(line0, f"cannot write a {type(value).__name__} in TOML; not merged")
 
 
 # -- checking the result --------------------------------------------------------------------
