@@ -231,8 +231,6 @@ def entry_to_paper(key: str, entry: Any) -> tuple[Paper, list[str]]:
         kept["others"] = "author"  # the author list ended with "and others"
     if all_urls:
         kept["url"] = all_urls
-    if "keywords" in fields:
-        kept["keywords"] = fields["keywords"]
     extra: dict[str, Any] = {"citekey": key, "bibtex": kept}
     if categories:
         extra["categories"] = categories
