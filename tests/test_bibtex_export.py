@@ -9,6 +9,8 @@ from typing import Any
 import pybtex.errors
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pybtex.database import parse_string
 
 from papernotes.bibtex import bibtex_name, citation_key, entry_type, protect_title, to_bibtex
@@ -185,6 +187,37 @@ def test_hostile_values_still_give_valid_bibtex() -> None:
     titles = [" ".join(p.title.split()) for p in HOSTILE]
     assert [e.paper.title for e in back.entries] == titles
     assert back.entries[0].paper.authors == ("A {B",)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40)
+_NAME = st.lists(
+    st.text(st.characters(whitelist_categories=("Lu", "Ll", "Lo")), min_size=1, max_size=8),
+    min_size=1,
+    max_size=3,
+).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    title=_TEXT.filter(lambda t: t.strip()),
+    authors=st.lists(_NAME, max_size=3, unique=True),
+    venue=st.none() | _TEXT,
+    tags=st.lists(
+        st.from_regex(r"[a-z][a-z0-9]{0,5}(-[a-z0-9]+)?", fullmatch=True), max_size=3, unique=True
+    ),
+)
+def test_any_paper_gives_valid_bibtex_that_reads_back(
+    title: str, authors: list[str], venue: str | None, tags: list[str]
+) -> None:
+    paper = Paper(id="x", title=title, authors=tuple(authors), year=2024, venue=venue,
+                  tags=tuple(tags))  # fmt: skip
+    text = to_bibtex([paper])
+    strict_parse(text)
+    (entry,) = parse_bibtex(text, "p.bib").entries
+    assert entry.paper.title == " ".join(title.split())
+    assert entry.paper.authors == tuple(" ".join(a.split()) for a in authors)
+    assert entry.paper.year == 2024
+    assert entry.paper.tags == tuple(tags)
 
 
 def test_round_trip_of_one_paper_keeps_everything() -> None:

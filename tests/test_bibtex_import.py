@@ -395,11 +395,22 @@ def test_deep_nesting_is_reported_not_raised() -> None:
     assert isinstance(result, BibFile)
 
 
-def test_read_bibtex_decodes_latin1_bytes_without_raising(tmp_path: Path) -> None:
+def test_read_bibtex_reads_latin1_files_with_a_warning(tmp_path: Path) -> None:
     path = tmp_path / "latin1.bib"
-    path.write_bytes("@article{a, title = {Caf\xe9}}".encode("latin-1"))
+    path.write_bytes("@article{a,\n title = {Caf\xe9 \u2013 bar}}".encode("cp1252"))
     result = read_bibtex(path)
-    assert len(result.entries) == 1
+    assert [e.paper.title for e in result.entries] == ["Caf\xe9 \u2013 bar"]
+    assert [str(w) for w in result.warnings] == [
+        "line 2: encoding: not UTF-8 (byte 0xe9); read as Windows-1252"
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_raise(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "fuzz.bib"
+    path.write_bytes(b"@article{k, title = {" + data + b"}}\n" + data)
+    assert isinstance(read_bibtex(path), BibFile)
 
 
 # -- the real exports -----------------------------------------------------------------------------

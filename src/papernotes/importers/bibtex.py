@@ -112,8 +112,17 @@ def read_bibtex(path: Path, source: str | None = None) -> BibFile:
         limit = MAX_BYTES // (1024 * 1024)
         result.skipped.append(Problem(1, "file", f"larger than {limit} MB; not read"))
         return result
-    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    return parse_bibtex(text, shown)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # older Mendeley and JabRef files are Latin-1 / Windows-1252
+        line = data[: exc.start].count(b"\n") + 1
+        text = data.decode("cp1252", errors="replace")
+        result = parse_bibtex(text.removeprefix("\ufeff"), shown)
+        reason = f"not UTF-8 (byte 0x{data[exc.start]:02x}); read as Windows-1252"
+        result.warnings.insert(0, Problem(line, "encoding", reason))
+        return result
+    return parse_bibtex(text.removeprefix("\ufeff"), shown)
 
 
 def parse_bibtex(text: str, source: str = "<bibtex>") -> BibFile:
