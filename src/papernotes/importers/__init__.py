@@ -10,7 +10,8 @@ lines or entries it skipped and why, and warnings. Everything after that is shar
 **Matching.** A candidate is the paper of an existing note (or of one created earlier in the
 same run) when they share an arXiv id or a DOI, or when their titles are equal after
 normalisation (case, accents, punctuation and spacing ignored, so ``andInference`` matches
-``and Inference``); a title match is ignored when the arXiv ids or DOIs contradict it.
+``and Inference``); a title match is ignored when the arXiv ids or DOIs contradict it, or when
+both name authors and share no surname (one title, two works).
 
 **Merging** (:mod:`papernotes.importers.merge`) only adds what the note lacks: keys it does not
 have, list items it does not have, body paragraphs whose text it does not already hold. It never
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -348,16 +349,3 @@ def _action(target: _Target) -> Action:
         expected=target.original,
         reason=target.refused,
     )
-
-
-def summary_counts(sources: Sequence[Source], plan: ImportPlan) -> dict[str, int]:
-    """The numbers of the report's last line."""
-    return {
-        "files": len(sources),
-        "papers": sum(len(s.candidates) for s in sources),
-        "created": plan.count("create"),
-        "merged": plan.count("merge"),
-        "unchanged": plan.count("unchanged"),
-        "refused": plan.count("refused"),
-        "skipped": sum(len(s.skipped) for s in sources),
-    }
