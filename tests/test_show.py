@@ -266,3 +266,9 @@ def test_pager_not_used_on_a_pipe(notes: Path, monkeypatch: pytest.MonkeyPatch) 
     assert result.exit_code == 0
     assert "line 299" in result.stdout
     assert os.environ["PAGER"] == "/bin/false"
+
+
+def test_short_title_words_match_only_exactly(papers: list) -> None:  # type: ignore[type-arg]
+    with pytest.raises(NotFound) as info:
+        resolve(papers, "iss")  # not the "is" of two titles
+    assert info.value.suggestions == ()

@@ -24,6 +24,7 @@ TITLE_WEIGHT = 3  # a word of the title counts like this many words of the body
 MAX_TERMS = 5
 
 _WORD = re.compile(r"[a-z][a-z0-9]+(?:-[a-z0-9]+)*|\d+[a-z][a-z0-9]*")
+_HASH = re.compile(r"^(?=[a-z]*\d)[0-9a-f]{8,}$")  # file hashes, commit ids
 _MARKUP = re.compile(r"https?://\S+|\[\[|\]\]|`{3}.*?`{3}", re.DOTALL)
 _STOPWORD_TEXT = """
     a about above after again against all also am an and any are as at be because been before
@@ -37,7 +38,8 @@ _STOPWORD_TEXT = """
     models result results et al e g i e eg ie fig figure table section see well however thus
     therefore since without within across per many much often like get gets make makes made
     first second also different given given large small high low better best good way ways http
-    https www com org arxiv abs pdf html note notes"""
+    https www com org arxiv abs pdf html note notes links link source sources abstract summary
+    call called calls key ideas idea question questions"""
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
@@ -73,7 +75,7 @@ class Match:
 def tokens(text: str) -> list[str]:
     """Content words of ``text``: folded, without stop words, URLs or wiki-link brackets."""
     words = _WORD.findall(fold(_MARKUP.sub(" ", text)))
-    return [w for w in words if w not in STOPWORDS and len(w) > 2]
+    return [w for w in words if w not in STOPWORDS and len(w) > 2 and not _HASH.match(w)]
 
 
 def _document(paper: Paper) -> Counter[str]:

@@ -18,7 +18,7 @@ from papernotes.model import Paper
 FUZZY_CUTOFF = 86  # a title this close (0-100) is a match
 FUZZY_MARGIN = 4  # ...unless another is within this many points of it
 BAG_FACTOR = 0.92  # words present out of order count a little less
-SUGGEST_CUTOFF = 50
+SUGGEST_CUTOFF = 60
 SUGGESTIONS = 3
 MAX_CANDIDATES = 10
 
@@ -98,13 +98,20 @@ def _by_prefix(papers: Sequence[Paper], ref: str) -> list[Paper]:
     return [p for p in papers if p.id.casefold().startswith(key)]
 
 
+def _plural(longer: str, shorter: str) -> bool:
+    """``models`` / ``model``."""
+    return len(shorter) >= 3 and longer == shorter + "s"
+
+
 def _word(query: str, word: str) -> float:
     from rapidfuzz import fuzz
 
     if query == word:
         return 100.0
-    if len(query) >= 3 and query.rstrip("s") == word.rstrip("s"):
-        return 99.0  # model / models
+    if _plural(query, word) or _plural(word, query):
+        return 99.0
+    if len(word) < 3 or len(query) < 3:
+        return 0.0  # "to", "of", "a": only an exact match counts
     if len(query) >= 3 and word.startswith(query):
         return 97.0
     return float(fuzz.ratio(query, word))
