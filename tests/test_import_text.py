@@ -724,3 +724,18 @@ def test_merge_keeps_every_value_and_is_idempotent(
     old_lines = iter(paper.body.split("\n"))
     assert all(any(x == y for y in old_lines) for x in existing.body.split("\n"))
     assert merge_note(merged.text, merged.paper, incoming, "x.md").added == ()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.binary(max_size=300))
+def test_reading_any_bytes_gives_papers_or_an_error_with_a_line(data: bytes) -> None:
+    from tempfile import TemporaryDirectory
+
+    with TemporaryDirectory() as folder:
+        path = Path(folder) / "notes.txt"
+        path.write_bytes(data)
+        source = read_source(path, "notes.txt")
+    for diag in source.diagnostics:
+        assert diag.path == "notes.txt" and diag.line >= 1
+    if source.failed:
+        assert source.candidates == ()
