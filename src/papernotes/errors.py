@@ -89,3 +89,9 @@ class WriteRefused(PapernotesError):
     """A write would overwrite a file or a user's edit; nothing was written."""
 
     exit_code = EXIT_NOT_FOUND
+
+
+class IndexFailure(PapernotesError):
+    """The search index could not be used (locked for too long, disk full, ...)."""
+
+    exit_code = EXIT_NOT_FOUND

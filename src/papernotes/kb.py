@@ -1,60 +1,92 @@
 """The knowledge base: a notes directory's valid papers, and how many notes were skipped.
 
-Commands read papers through :func:`open_kb`; how they are loaded (parsed from the files, or
-served from the persistent index) is this module's business."""
+Commands read papers through :func:`open_kb`, which first brings the persistent index up to
+date (only new, changed and deleted notes are parsed; see :mod:`papernotes.index`) and then
+serves papers from it, without parsing files. Search with :func:`papernotes.search.search`;
+select with a query's filters with :func:`papernotes.search.ids_matching`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from papernotes.errors import Diagnostic
+from papernotes.index import Index, Progress, load
 from papernotes.model import Paper
-from papernotes.parse import parse_file
 from papernotes.store import Store
 
 
 @dataclass
 class KnowledgeBase:
-    store: Store
-    papers_by_id: dict[str, Paper] = field(default_factory=dict)
-    problems: list[Diagnostic] = field(default_factory=list)
+    """The indexed notes of ``store``. Papers are loaded from the index on demand."""
 
-    def papers(self) -> list[Paper]:
-        """Every note without errors, sorted by id."""
-        return [self.papers_by_id[k] for k in sorted(self.papers_by_id)]
+    store: Store
+    index: Index
+    _all: list[Paper] | None = field(default=None, repr=False)
+    _problems: list[Diagnostic] | None = field(default=None, repr=False)
+
+    def papers(self, body: bool = True) -> list[Paper]:
+        """Every note without errors, sorted by id. ``body=False`` loads faster and leaves
+        ``Paper.body`` empty: for commands that only need the front matter."""
+        if self._all is not None:
+            return list(self._all)
+        papers = self.index.all_papers(body=body)
+        if body:
+            self._all = papers
+        return list(papers)
+
+    @property
+    def papers_by_id(self) -> dict[str, Paper]:
+        return {p.id: p for p in self.papers()}
 
     def __iter__(self) -> Iterator[Paper]:
         return iter(self.papers())
 
     def __len__(self) -> int:
-        return len(self.papers_by_id)
+        return self.index.count()
 
     def get(self, paper_id: str) -> Paper | None:
-        return self.papers_by_id.get(paper_id)
+        """The paper with this exact id, or None."""
+        found = self.get_many([paper_id])
+        return found[0] if found else None
+
+    def get_many(self, paper_ids: Iterable[str], body: bool = True) -> list[Paper]:
+        """The papers with these ids, in this order (unknown ids left out)."""
+        return self.index.papers(self.index.rowids(paper_ids), body=body)
+
+    def lookup(self, kind: str, value: str) -> list[Paper]:
+        """Papers whose ``kind`` (``id``, ``file``, ``alias``, ``title``, ``arxiv``, ``doi``,
+        ``tag``) equals ``value``, compared the way the index folds it (case, accents; titles
+        also ignore punctuation). For resolving references without loading every note."""
+        from papernotes import normalize
+
+        if kind == "title":
+            key = normalize.title_key(value)
+        elif kind in ("arxiv", "doi"):
+            key = value.strip().lower()
+        else:
+            key = normalize.fold(value.strip())
+        return self.index.papers(self.index.lookup(kind, key))
+
+    @property
+    def problems(self) -> list[Diagnostic]:
+        """Why notes were left out: one error per problem (``papernotes check`` says more)."""
+        if self._problems is None:
+            self._problems = self.index.problems()
+        return self._problems
 
     @property
     def skipped(self) -> int:
         """Notes left out because they have errors."""
-        return len({d.path for d in self.problems if d.severity == "error"})
+        return self.index.skipped()
+
+    @property
+    def notices(self) -> list[str]:
+        """One-line messages about the index worth showing the user (it was rebuilt, ...)."""
+        return self.index.notices
 
 
-def open_kb(store: Store) -> KnowledgeBase:
-    """Load every note of ``store`` (notes with errors are counted in ``skipped``)."""
-    kb = KnowledgeBase(store)
-    for path in store.notes():
-        result = parse_file(path, store.relative(path))
-        if result.paper is None:
-            kb.problems.extend(result.errors)
-        elif result.paper.id in kb.papers_by_id:
-            kb.problems.append(
-                Diagnostic(
-                    result.paper.path,
-                    result.paper.line_of("id"),
-                    "error",
-                    f"duplicate id {result.paper.id!r}",
-                )
-            )
-        else:
-            kb.papers_by_id[result.paper.id] = result.paper
-    return kb
+def open_kb(store: Store, progress: Progress | None = None) -> KnowledgeBase:
+    """The knowledge base of ``store``, its index brought up to date first. ``progress`` is
+    called as ``(done, total)`` while notes are being parsed."""
+    return KnowledgeBase(store, load(store, progress))

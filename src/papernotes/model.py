@@ -6,6 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# Bump when the same file would parse differently (parse.py); the index then rebuilds itself.
+# It lives here, not in parse.py, so that checking the index needs no YAML import.
+PARSER_VERSION = 1
+
 STATUSES = ("to-read", "reading", "read", "skimmed")
 
 # Front-matter keys papernotes understands, in the order ``dump`` writes them.

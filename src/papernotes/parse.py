@@ -13,10 +13,10 @@ from papernotes import normalize
 from papernotes.errors import Diagnostic, NoteError
 from papernotes.frontmatter import FrontMatterError, Split, load, split
 from papernotes.model import KNOWN_KEYS, Paper
+from papernotes.model import PARSER_VERSION as PARSER_VERSION  # defined beside the model
+from papernotes.store import NOTE_SUFFIXES as NOTE_SUFFIXES  # which files are notes
 
-PARSER_VERSION = 1  # bump when the same file would parse differently; the index rebuilds
 MAX_BYTES = 5 * 1024 * 1024
-NOTE_SUFFIXES = (".md", ".markdown")
 
 # Singular forms Obsidian and others accept for the list keys.
 SYNONYMS = {"alias": "aliases", "tag": "tags", "author": "authors", "topic": "topics"}

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from papernotes.errors import ConfigError
-from papernotes.parse import NOTE_SUFFIXES
 
 CONFIG_NAME = "papernotes.toml"
 TEMPLATE_NAME = "template.md"
 ENV_DIR = "PAPERNOTES_DIR"
+NOTE_SUFFIXES = (".md", ".markdown")
 
 
 @dataclass(frozen=True)
@@ -105,12 +105,36 @@ def iter_notes(root: Path) -> Iterator[Path]:
     """Note files under ``root``: ``*.md``/``*.markdown``, hidden folders (``.obsidian``,
     ``.git``) and the top-level ``template.md`` skipped. Directory symlinks are not followed;
     file symlinks only when they point inside ``root``."""
-    real_root = os.path.realpath(root)
-    stack = [str(root)]
-    while stack:
-        directory = stack.pop()
+    for _, entry in _walk(root, ordered=True):
+        yield Path(entry.path)
+
+
+Snapshot = dict[str, tuple[int, int]]
+
+
+def snapshot(root: Path) -> Snapshot:
+    """Every note under ``root`` (as :func:`iter_notes` finds them) -> ``(size, mtime_ns)``,
+    keyed by the path relative to ``root`` with ``/``: what the index compares to see new,
+    edited and deleted notes. One ``stat`` per note; notes that vanish meanwhile are left out."""
+    out: Snapshot = {}
+    for rel, entry in _walk(root, ordered=False):
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            st = entry.stat()
+        except OSError:
+            continue
+        out[rel] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _walk(root: Path, *, ordered: bool) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """``(relative path, entry)`` of every note file under ``root`` (see :func:`iter_notes`)."""
+    real_root = os.path.realpath(root)
+    stack = [(str(root), "")]
+    while stack:
+        directory, prefix = stack.pop()
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=lambda e: e.name) if ordered else list(scan)
         except OSError:
             continue
         subdirs = []
@@ -120,18 +144,18 @@ def iter_notes(root: Path) -> Iterator[Path]:
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    subdirs.append(entry.path)
+                    subdirs.append((entry.path, f"{prefix}{name}/"))
                     continue
                 if not name.endswith(NOTE_SUFFIXES):
                     continue
-                if directory == str(root) and name == TEMPLATE_NAME:
+                if not prefix and name == TEMPLATE_NAME:
                     continue
                 if entry.is_symlink():
                     target = os.path.realpath(entry.path)
                     inside = target.startswith(real_root + os.sep)
                     if not inside or not os.path.isfile(target):
                         continue
-                yield Path(entry.path)
+                yield prefix + name, entry
             except OSError:
                 continue
         stack.extend(reversed(subdirs))

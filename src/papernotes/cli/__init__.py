@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "open": "edit:open_cmd",
     "export": "export:export_cmd",
     "completion": "completion:completion_cmd",
+    "search": "search:search_cmd",
+    "index": "index:index_cmd",
     "add": "add:add_cmd",
 }
 

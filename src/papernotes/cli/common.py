@@ -29,10 +29,19 @@ def get_store(ctx: click.Context) -> Store:
 
 
 def get_kb(ctx: click.Context) -> KnowledgeBase:
-    """The knowledge base, after one line on stderr if some notes were skipped for errors."""
+    """The knowledge base, its index brought up to date (a progress bar on a terminal for a
+    large build), after one line on stderr for each notice of the index and if some notes
+    were skipped for errors."""
     from papernotes.kb import open_kb
+    from papernotes.render.index import progress_bar
 
-    kb = open_kb(get_store(ctx))
+    update, finish = progress_bar()  # drawn only on a terminal, for a large (re)build
+    try:
+        kb = open_kb(get_store(ctx), update)
+    finally:
+        finish()
+    for notice in kb.notices:  # the index was rebuilt, or works from memory
+        click.echo(notice, err=True)
     if kb.skipped:
         noun = "note" if kb.skipped == 1 else "notes"
         click.echo(f"{kb.skipped} {noun} skipped: run papernotes check", err=True)

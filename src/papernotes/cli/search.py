@@ -1,0 +1,68 @@
+"""``papernotes search QUERY...``."""
+
+from __future__ import annotations
+
+import click
+
+from papernotes.cli.common import format_option, get_kb
+
+
+@click.command(
+    "search",
+    context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]},
+)
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits.")
+@click.option("--exact", is_flag=True, help="No typo correction, no plural forms: words as typed.")
+@click.option("--explain", is_flag=True, help="Show which fields matched and how scores add up.")
+@format_option("table", "json", "csv", "ids")
+@click.pass_context
+def search_cmd(
+    ctx: click.Context, query: tuple[str, ...], limit: int, exact: bool, explain: bool, fmt: str
+) -> None:
+    """Search the notes; the best match first.
+
+    \b
+    Query language (quote the whole query for the shell):
+      reward model          notes with both words (plural forms too)
+      "reward model"        the exact phrase
+      rew*                  a prefix
+      dpo OR ipo            either word; parentheses group: (dpo OR ipo) loss
+      -survey, NOT survey   without the word (also -"a phrase", -tag:x)
+      title:dpo  author:rafailov  topic:alignment  venue:neurips  alias:  org:
+      abstract:  body:      words in one field (title:"reward model", author:rafail*)
+      tag:rlhf              the tag, or one nested under it (tag:llm matches llm/rlhf)
+      status:read  arxiv:2305.18290  doi:10.48550/...  id:...
+      year:2023  year:2020..2023  year:>=2023  rating:>=4
+      read:2024-02 (that month)  read:>=2024-01-15  published:2023  added:2024-01..2024-03
+
+    An exact id, alias or arXiv id puts that note first. A word no note contains is
+    corrected to the closest word of your notes (--exact: no correction). No match: exit 1.
+
+    \b
+    Examples:
+      papernotes search dpo
+      papernotes search 'preference optimization -survey year:>=2023'
+      papernotes search 'title:"reward model" OR tag:rlhf' --limit 20
+      papernotes search 'author:rafailov' --format ids | xargs -n1 papernotes show
+      papernotes search mixtral --explain
+    """
+    from papernotes.errors import NotFound
+    from papernotes.render import safe
+    from papernotes.render.search import print_results
+    from papernotes.search import search
+
+    if query == ("-h",):  # -h is a negated word elsewhere in a query ("-math")
+        click.echo(ctx.get_help())
+        return
+    for word in query:
+        if word.startswith("--") and len(word) > 2:
+            raise click.NoSuchOption(word.split("=")[0], ctx=ctx)
+    text = " ".join(query)
+    result = search(get_kb(ctx), text, limit=limit, exact=exact, explain=explain)
+    if not result.hits:
+        if fmt == "json":
+            print_results(result, fmt)
+        shown = [f"{safe(paper_id)}  {safe(title)}" for paper_id, title in result.suggestions]
+        raise NotFound(f"no notes match {safe(text)!r}", shown)
+    print_results(result, fmt, explain)

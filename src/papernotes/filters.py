@@ -1,0 +1,136 @@
+"""Field filters of the query language (``year:>=2023``, ``tag:llm``, ``read:2024-02``):
+each becomes an SQL condition on ``papers p`` with bound parameters.
+
+Numbers (``year``, ``rating``) and dates (``read``, ``published``, ``added``) take a value, a
+range ``a..b`` (open ends allowed) or a comparison ``>=``, ``>``, ``<=``, ``<``. A date may name
+a year, a month or a day; it stands for the whole period (``read:2024-02`` is all of
+February, ``read:>2024-02`` starts in March). ``year`` is the ``year`` key, or the year of
+``published`` when there is none. ``tag``, ``status``, ``arxiv``, ``doi`` and ``id`` are exact
+(case-insensitive; ``tag:llm`` also matches ``llm/rlhf``; ``tag:rl*`` is a prefix).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+EXACT_FIELDS = ("tag", "tags", "status", "arxiv", "doi", "id")
+NUMBER_FIELDS = ("year", "rating")
+DATE_FIELDS = ("read", "published", "added")
+FILTER_FIELDS = (*EXACT_FIELDS, *NUMBER_FIELDS, *DATE_FIELDS)
+
+_DATE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A condition on a paper's fields, as SQL over ``papers p`` with bound parameters."""
+
+    label: str
+    sql: str
+    params: tuple[object, ...] = ()
+
+
+def field_filter(name: str, value: str) -> Filter:
+    """The condition ``name:value`` stands for (``year:>=2023``, ``tag:llm``); ValueError with
+    a message for the user when ``value`` does not fit the field."""
+    if name in NUMBER_FIELDS:
+        return _range_filter(name, value, _number_bounds(name))
+    if name in DATE_FIELDS:
+        return _range_filter(name, value, _date_bounds)
+    if name in EXACT_FIELDS:
+        return _exact_filter(name, value)
+    raise ValueError(f"not a filter field: {name}")
+
+
+Bounds = Callable[[str], tuple[object, object]]  # a value -> (lowest, highest) it stands for
+
+
+def _number_bounds(name: str) -> Bounds:
+    def bounds(value: str) -> tuple[object, object]:
+        if name == "year" and not re.fullmatch(r"\d{4}", value):
+            raise ValueError(f"not a year: {value!r} (expected like 2023, 2020..2023, >=2021)")
+        if name == "rating" and not re.fullmatch(r"[1-5]", value):
+            raise ValueError(f"not a rating: {value!r} (expected 1 to 5, 3..5, >=4)")
+        return int(value), int(value)
+
+    return bounds
+
+
+def _date_bounds(value: str) -> tuple[object, object]:
+    if not _DATE.fullmatch(value):
+        raise ValueError(f"not a date: {value!r} (expected 2024, 2024-02 or 2024-02-15)")
+    parts = [int(p) for p in value.split("-")]
+    if len(parts) > 1 and not 1 <= parts[1] <= 12:
+        raise ValueError(f"not a date: {value!r} (there is no month {parts[1]})")
+    if len(parts) > 2:
+        import datetime
+
+        try:
+            datetime.date(*parts)
+        except ValueError:
+            raise ValueError(f"not a date: {value!r} (there is no such day)") from None
+    # Dates are stored as ISO text; "~" sorts after digits and "-", so every date of the day,
+    # month or year ``value`` names lies between ``value`` and ``value~``.
+    return value, value + "~"
+
+
+def _range_filter(name: str, value: str, bounds: Bounds) -> Filter:
+    column = f"p.{name}"
+    label = f"{name}:{value}"
+    for op in (">=", "<=", ">", "<", "="):
+        if value.startswith(op):
+            low, high = bounds(value[len(op) :].strip())
+            if op == "=":
+                return Filter(label, f"{column} >= ? AND {column} <= ?", (low, high))
+            # > and <= compare with the end of the period, >= and < with its start
+            bound = high if op in (">", "<=") else low
+            return Filter(label, f"{column} {op} ?", (bound,))
+    if ".." in value:
+        first, _, last = (v.strip() for v in value.partition(".."))
+        if not first and not last:
+            raise ValueError(f"a range needs a start or an end, as in {name}:2020..2023")
+        clauses: list[str] = []
+        params: list[object] = []
+        if first:
+            clauses.append(f"{column} >= ?")
+            params.append(bounds(first)[0])
+        if last:
+            clauses.append(f"{column} <= ?")
+            params.append(bounds(last)[1])
+        if first and last and bounds(first)[0] > bounds(last)[1]:  # type: ignore[operator]
+            raise ValueError(f"the range {value!r} is empty (its start is after its end)")
+        return Filter(label, " AND ".join(clauses), tuple(params))
+    low, high = bounds(value)
+    return Filter(label, f"{column} >= ? AND {column} <= ?", (low, high))
+
+
+def _exact_filter(name: str, value: str) -> Filter:
+    from papernotes import normalize
+
+    kind = {"tags": "tag"}.get(name, name)
+    prefix = value.endswith("*") and name != "status"
+    raw = value.rstrip("*") if prefix else value
+    if prefix and not raw:
+        raise ValueError("a prefix needs characters before the *")
+    if kind == "status":
+        clean = normalize.status(raw)
+        return Filter(f"status:{value}", "p.status = ?", (clean,))
+    if kind == "arxiv" and not prefix:
+        clean = normalize.arxiv_id(raw)
+    elif kind == "doi" and not prefix:
+        clean = normalize.doi(raw).lower()
+    else:
+        clean = normalize.fold(raw).strip().lstrip("#") if kind == "tag" else normalize.fold(raw)
+    keys = "SELECT k.paper FROM keys k WHERE k.kind = ? AND "
+    if prefix:
+        cond = "substr(k.value, 1, ?) = ?"
+        params: tuple[object, ...] = (kind, len(clean), clean)
+    elif kind == "tag":  # the tag itself, or one nested under it (llm -> llm/rlhf)
+        cond = "(k.value = ? OR substr(k.value, 1, ?) = ?)"
+        params = (kind, clean, len(clean) + 1, clean + "/")
+    else:
+        cond = "k.value = ?"
+        params = (kind, clean)
+    return Filter(f"{name}:{value}", f"p.rowid IN ({keys}{cond})", params)

@@ -1,0 +1,459 @@
+"""The persistent search index: one SQLite database (FTS5) per notes directory.
+
+Where: ``$PAPERNOTES_INDEX`` (``:memory:`` for no file), else ``index = "path"`` in
+papernotes.toml (relative to the notes directory), else
+``$XDG_CACHE_HOME/papernotes/<folder>-<hash of its path>.sqlite`` (``~/.cache`` by default).
+
+    index = Index.open(store)        # create, check versions, rebuild when stale or damaged
+    index.refresh(progress)          # re-parse new and changed notes, drop deleted ones
+    index.rebuild(progress)          # everything from scratch
+    index.papers(rowids), index.all_papers(), index.lookup(kind, value), index.problems()
+    index.notices                    # one-line messages for the user ("rebuilding the index")
+
+Or :func:`load`, which does the first two and heals a damaged file on the way.
+
+Tables: ``files`` (every note file: its size and mtime when indexed, its paper or why it is
+not indexed), ``papers`` (each paper as JSON, without its body), ``keys`` (folded ids, aliases,
+titles, arXiv ids, DOIs, tags for exact lookups), ``fts`` (FTS5 over the text fields and the
+body) and ``fts_vocab`` (its words, for typo correction). How a refresh works is in
+:mod:`papernotes.indexing`. The index records its schema and the parser's version and
+rebuilds itself when either changes. Notes are only ever read, never written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from papernotes.errors import ConfigError, Diagnostic, IndexFailure
+from papernotes.indexing import Progress, RefreshReport, refresh, write
+from papernotes.model import PARSER_VERSION, Paper
+from papernotes.query import COLUMNS
+from papernotes.store import CONFIG_NAME, Store, snapshot
+
+SCHEMA_VERSION = 1
+ENV_INDEX = "PAPERNOTES_INDEX"
+BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write
+
+_SCHEMA = (
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    # every note file seen: its stat when indexed, its paper, or why it is not indexed
+    """CREATE TABLE files(
+        path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+        paper INTEGER, dup_of TEXT, problems TEXT) WITHOUT ROWID""",
+    "CREATE INDEX files_dup ON files(dup_of) WHERE dup_of IS NOT NULL",
+    # one row per indexed paper; data is Paper.to_dict() without the body (kept in fts)
+    """CREATE TABLE papers(
+        rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, path TEXT NOT NULL,
+        title TEXT NOT NULL, year INTEGER, published TEXT, read TEXT, added TEXT,
+        status TEXT, rating INTEGER, data TEXT NOT NULL)""",
+    # exact keys, folded: id, file, alias, title, arxiv, doi, tag
+    "CREATE TABLE keys(kind TEXT NOT NULL, value TEXT NOT NULL, paper INTEGER NOT NULL)",
+    "CREATE INDEX keys_value ON keys(kind, value)",
+    "CREATE INDEX keys_paper ON keys(paper)",
+    f"""CREATE VIRTUAL TABLE fts USING fts5({", ".join(COLUMNS)},
+        tokenize = 'unicode61 remove_diacritics 2')""",
+    "CREATE VIRTUAL TABLE fts_vocab USING fts5vocab(fts, row)",
+)
+_TUPLE_FIELDS = ("aliases", "authors", "topics", "tags", "related", "links")
+
+__all__ = ["Index", "IndexStatus", "Progress", "RefreshReport", "index_location", "load"]
+
+
+def index_location(store: Store) -> Path | None:
+    """Where the index of ``store`` lives (None: in memory only)."""
+    env = os.environ.get(ENV_INDEX)
+    if env:
+        return None if env == ":memory:" else Path(env).expanduser()
+    configured = store.config.get("index")
+    if configured is not None:
+        if not isinstance(configured, str) or not configured.strip():
+            raise ConfigError(f"{CONFIG_NAME}: index must be the path of the index file")
+        if configured == ":memory:":
+            return None
+        return store.root / Path(configured).expanduser()
+    import hashlib
+
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(cache) if os.path.isabs(cache) else Path.home() / ".cache"
+    digest = hashlib.sha256(str(store.root).encode("utf-8", "surrogateescape")).hexdigest()
+    return base / "papernotes" / f"{store.root.name or 'notes'}-{digest[:16]}.sqlite"
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    location: str
+    size: int  # bytes, with the WAL file
+    notes: int  # indexed
+    skipped: int  # note files with errors (or duplicate ids)
+    pending: int  # note files added, changed or deleted since the last refresh
+    schema_version: int
+    parser_version: int
+
+
+@dataclass
+class Index:
+    """An open index. ``location`` None: an in-memory database (nothing persists)."""
+
+    store: Store
+    conn: sqlite3.Connection
+    location: Path | None
+    notices: list[str] = field(default_factory=list)
+    report: RefreshReport | None = None  # what the last refresh changed
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, store: Store) -> Index:
+        """Open (or create) the index of ``store``; rebuild it in place when its schema or
+        parser version is old, from a fresh file when it is damaged; fall back to memory
+        when it cannot be written."""
+        location = index_location(store)
+        if location is None:
+            return cls._in_memory(store, [])
+        notices: list[str] = []
+        for attempt in range(2):
+            conn = None
+            try:
+                location.parent.mkdir(parents=True, exist_ok=True)
+                conn = _connect(location)
+                why = _prepare(conn, store)
+                if why:
+                    notices.append(f"rebuilding the search index: {why}")
+                return cls(store, conn, location, notices)
+            except (OSError, sqlite3.Error) as exc:
+                if conn is not None:
+                    conn.close()
+                if isinstance(exc, sqlite3.Error) and is_corrupt(exc) and attempt == 0:
+                    _discard(location)
+                    notices.append(f"the search index was unreadable ({exc}); rebuilding it")
+                    continue
+                if is_unwritable(exc):
+                    return cls._in_memory(store, [*notices, _memory_notice(location, exc)])
+                raise IndexFailure(f"cannot open the search index {location}: {exc}") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @classmethod
+    def _in_memory(cls, store: Store, notices: list[str]) -> Index:
+        conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        _prepare(conn, store)
+        return cls(store, conn, None, notices)
+
+    def heal(self, exc: sqlite3.Error) -> Index:
+        """A fresh, empty index in place of this damaged one (refresh it next)."""
+        self.conn.close()
+        if self.location is None:
+            return Index._in_memory(self.store, self.notices)
+        _discard(self.location)
+        fresh = Index.open(self.store)
+        fresh.notices[:0] = [*self.notices, f"the search index was damaged ({exc}); rebuilt it"]
+        return fresh
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ------------------------------------------------------------------ updating
+
+    def refresh(self, progress: Progress | None = None) -> RefreshReport:
+        """Bring the index up to date with the notes (see the module docstring)."""
+        self.report = refresh(self.conn, self.store.root, progress)
+        return self.report
+
+    def rebuild(self, progress: Progress | None = None) -> RefreshReport:
+        """Forget everything and index every note again."""
+        with write(self.conn):
+            _drop_all(self.conn)
+            _create(self.conn, self.store)
+        return self.refresh(progress)
+
+    # ------------------------------------------------------------------ reading
+
+    def count(self) -> int:
+        """Indexed notes."""
+        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def papers(self, rowids: Sequence[int], body: bool = True) -> list[Paper]:
+        """The papers with these rowids, in this order (``body=False``: with ``body=""``)."""
+        if not rowids:
+            return []
+        ids = json.dumps(list(rowids))
+        if body:
+            sql = (
+                "SELECT p.rowid, p.data, f.body FROM papers p JOIN fts f ON f.rowid = p.rowid "
+                "WHERE p.rowid IN (SELECT value FROM json_each(?))"
+            )
+        else:
+            sql = (
+                "SELECT rowid, data, '' FROM papers WHERE rowid IN (SELECT value FROM json_each(?))"
+            )
+        found = {rowid: _paper(data, text) for rowid, data, text in self.conn.execute(sql, (ids,))}
+        return [found[r] for r in rowids if r in found]
+
+    def all_papers(self, body: bool = True) -> list[Paper]:
+        """Every indexed paper, sorted by id."""
+        if body:
+            sql = (
+                "SELECT p.data, f.body FROM papers p JOIN fts f ON f.rowid = p.rowid ORDER BY p.id"
+            )
+        else:
+            sql = "SELECT data, '' FROM papers ORDER BY id"
+        return [_paper(data, text) for data, text in self.conn.execute(sql)]
+
+    def rowids(self, paper_ids: Iterable[str]) -> list[int]:
+        """The rowids of these paper ids (unknown ids left out), in order."""
+        out = []
+        for paper_id in paper_ids:
+            row = self.conn.execute("SELECT rowid FROM papers WHERE id = ?", (paper_id,))
+            found = row.fetchone()
+            if found:
+                out.append(int(found[0]))
+        return out
+
+    def lookup(self, kind: str, value: str) -> list[int]:
+        """Rowids of papers whose ``kind`` key (id, file, alias, title, arxiv, doi, tag) is
+        ``value`` (already folded the way the index folds it)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT paper FROM keys WHERE kind = ? AND value = ? ORDER BY paper",
+            (kind, value),
+        )
+        return [int(r) for (r,) in rows]
+
+    def problems(self) -> list[Diagnostic]:
+        """Why note files are not indexed (errors, duplicate ids), by path."""
+        rows = self.conn.execute(
+            "SELECT path, problems FROM files WHERE problems IS NOT NULL ORDER BY path"
+        )
+        return [
+            Diagnostic(path, int(line), "error", str(message))
+            for path, problems in rows
+            for line, message in json.loads(problems)
+        ]
+
+    def skipped(self) -> int:
+        """Note files left out of the index because of errors."""
+        row = self.conn.execute("SELECT count(*) FROM files WHERE problems IS NOT NULL")
+        return int(row.fetchone()[0])
+
+    def status(self) -> IndexStatus:
+        """Counts, size and location, and how many notes changed since the last refresh."""
+        try:
+            return self._status()
+        except sqlite3.Error as exc:
+            raise failure(self, exc) from None
+
+    def _status(self) -> IndexStatus:
+        current = snapshot(self.store.root)
+        stored = {
+            p: (s, m) for p, s, m in self.conn.execute("SELECT path, size, mtime_ns FROM files")
+        }
+        pending = sum(1 for p, st in current.items() if stored.get(p) != st)
+        pending += sum(1 for p in stored if p not in current)
+        size = 0
+        if self.location is not None:
+            for suffix in ("", "-wal"):
+                with suppress(OSError):
+                    size += os.path.getsize(f"{self.location}{suffix}")
+        return IndexStatus(
+            location=str(self.location) if self.location else ":memory:",
+            size=size,
+            notes=self.count(),
+            skipped=self.skipped(),
+            pending=pending,
+            schema_version=SCHEMA_VERSION,
+            parser_version=PARSER_VERSION,
+        )
+
+
+def load(store: Store, progress: Progress | None = None, rebuild: bool = False) -> Index:
+    """The index of ``store``, brought up to date (``rebuild``: from scratch); a file found
+    damaged on the way is rebuilt. :class:`IndexFailure` when it cannot be used at all."""
+    index = Index.open(store)
+    for attempt in range(2):
+        try:
+            if rebuild and attempt == 0:
+                index.rebuild(progress)
+            else:
+                index.refresh(progress)
+            return index
+        except sqlite3.Error as exc:
+            if attempt == 0 and is_corrupt(exc):
+                index = index.heal(exc)
+            elif attempt == 0 and is_unwritable(exc) and index.location is not None:
+                index.close()
+                index = Index._in_memory(
+                    store, [*index.notices, _memory_notice(index.location, exc)]
+                )
+            else:
+                raise failure(index, exc) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def failure(index: Index, exc: sqlite3.Error) -> IndexFailure:
+    """The user-facing error for an SQLite error that healing cannot fix."""
+    where = index.location or "in memory"
+    return IndexFailure(f"cannot use the search index ({where}): {exc}")
+
+
+# SQLite primary result codes
+_CORRUPT, _NOTADB, _READONLY, _CANTOPEN, _FULL, _IOERR = 11, 26, 8, 14, 13, 10
+_IOERR_SHORT_READ = 522
+
+
+def is_corrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database file is damaged or is not an index."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and (code & 0xFF in (_CORRUPT, _NOTADB) or code == _IOERR_SHORT_READ):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.DatabaseError) and (
+        "malformed" in text or "no such table" in text or "no such column" in text
+    )
+
+
+def is_unwritable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the index cannot be created or written there."""
+    if isinstance(exc, OSError):
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_READONLY, _CANTOPEN, _FULL)
+
+
+def _memory_notice(location: Path, exc: BaseException) -> str:
+    reason = str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        reason = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return (
+        f"cannot write the search index {location} ({reason}); working from memory "
+        f"(set {ENV_INDEX} to a writable file to keep one)"
+    )
+
+
+def _connect(location: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        str(location), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error:
+        conn.close()
+        raise
+    return conn
+
+
+def _prepare(conn: sqlite3.Connection, store: Store) -> str | None:
+    """Create the schema in a new database; rebuild an outdated one (returns why)."""
+    why = _stale(conn, store)
+    if why is None:
+        return None
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        why = _stale(conn, store)  # another process may have just done it
+        if why is not None:
+            _drop_all(conn)
+            _create(conn, store)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return None if why == "" else why
+
+
+def _stale(conn: sqlite3.Connection, store: Store) -> str | None:
+    """None when the index is current; "" when it is new; else why it must be rebuilt."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0:
+        return ""
+    if version != SCHEMA_VERSION:
+        return f"its format changed (version {version}, now {SCHEMA_VERSION})"
+    meta = dict(conn.execute("SELECT key, value FROM meta"))
+    if meta.get("parser") != str(PARSER_VERSION):
+        return "the note parser changed"
+    if meta.get("root") != str(store.root):
+        return f"it was built for another notes directory ({meta.get('root')})"
+    return None
+
+
+def _create(conn: sqlite3.Connection, store: Store) -> None:
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    conn.executemany(
+        "INSERT INTO meta(key, value) VALUES (?, ?)",
+        [("parser", str(PARSER_VERSION)), ("root", str(store.root))],
+    )
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+
+
+def _drop_all(conn: sqlite3.Connection) -> None:
+    """Drop every table (virtual tables first: they own shadow tables), view and trigger."""
+    for kind in ("view", "trigger"):
+        names = [
+            n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = ?", (kind,))
+        ]
+        for name in names:
+            conn.execute(f"DROP {kind.upper()} IF EXISTS {_ident(name)}")
+    while True:
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        ).fetchall()
+        if not rows:
+            break
+        virtual = [n for n, s in rows if (s or "").upper().startswith("CREATE VIRTUAL")]
+        conn.execute(f"DROP TABLE IF EXISTS {_ident(virtual[0] if virtual else rows[0][0])}")
+    conn.execute("PRAGMA user_version = 0")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _discard(location: Path) -> None:
+    """Delete a damaged index file (and its WAL), holding a lock so that two processes
+    healing at once do not delete each other's fresh file."""
+    with _lock(location):
+        probe = None
+        try:
+            probe = sqlite3.connect(str(location), timeout=BUSY_TIMEOUT)
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            probe.execute("PRAGMA quick_check(1)").fetchone()
+            healthy = probe.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        except sqlite3.Error:
+            healthy = False
+        finally:
+            if probe is not None:
+                probe.close()
+        if healthy:
+            return  # another process rebuilt it meanwhile
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with suppress(FileNotFoundError):
+                os.unlink(f"{location}{suffix}")
+
+
+@contextmanager
+def _lock(location: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    with open(f"{location}.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _paper(data: str, body: str) -> Paper:
+    values = json.loads(data)
+    for name in _TUPLE_FIELDS:
+        if name in values:
+            values[name] = tuple(values[name])
+    return Paper(body=body, **values)

@@ -1,0 +1,283 @@
+"""Writing notes into the index: the incremental refresh.
+
+The notes are stat'ed (:func:`papernotes.store.snapshot`) and compared with what the index
+recorded: new and changed notes are parsed (in worker processes when there are many), deleted
+ones dropped, in transactions of ``BATCH`` notes. A note that another process indexed
+meanwhile is skipped. Of notes sharing an id, the first in path order is indexed, whatever
+order they came in; the others are recorded with a "duplicate id" problem.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from papernotes.model import Paper
+from papernotes.query import COLUMNS
+from papernotes.store import Snapshot, snapshot
+
+if TYPE_CHECKING:
+    from papernotes.parse import ParseResult
+
+BATCH = 500  # notes parsed and written per transaction
+PARALLEL_MIN = 2000  # parse in worker processes from this many notes on
+
+# (done, total) after each batch of a refresh that parses ``total`` notes
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class RefreshReport:
+    """What a refresh changed."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    failed: int = 0  # parsed notes that have errors (not indexed)
+
+    @property
+    def changed(self) -> int:
+        return self.added + self.updated + self.removed
+
+
+def refresh(
+    conn: sqlite3.Connection, root: Path, progress: Progress | None = None
+) -> RefreshReport:
+    """Bring the index in ``conn`` up to date with the notes under ``root``."""
+    current = snapshot(root)
+    stored = {p: (s, m) for p, s, m in conn.execute("SELECT path, size, mtime_ns FROM files")}
+    gone = [p for p in stored if p not in current]
+    todo = sorted(p for p, st in current.items() if stored.get(p) != st)
+    report = RefreshReport()
+    writer = _Writer(conn, report)
+    if not gone and not todo:
+        return report
+    total = len(todo)
+    if progress is not None and total:
+        progress(0, total)
+    if gone:
+        with write(conn):
+            freed: set[str] = set()
+            for path in gone:
+                writer.replace(path, None, None, freed)
+            todo = sorted({*todo, *writer.orphans(freed, current)})
+    done = 0
+    while todo:
+        requeued: list[str] = []
+        for batch, results in _parse_batches(root, todo):
+            with write(conn):
+                freed = set()
+                for path, result in zip(batch, results):
+                    writer.replace(path, current[path], result, freed)
+                requeued.extend(writer.orphans(freed, current))
+            done += len(batch)
+            if progress is not None and done <= total:
+                progress(done, total)
+        todo = sorted(set(requeued))
+    if report.changed >= BATCH:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return report
+
+
+@contextmanager
+def write(conn: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction, taken at once (``BEGIN IMMEDIATE``: waits for other writers)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+class _Writer:
+    """The changes of one refresh, counted in ``report``."""
+
+    def __init__(self, conn: sqlite3.Connection, report: RefreshReport) -> None:
+        self.conn = conn
+        self.report = report
+
+    def replace(
+        self,
+        path: str,
+        stat: tuple[int, int] | None,
+        result: ParseResult | None,
+        freed: set[str],
+    ) -> None:
+        """Record ``path`` as parsed into ``result`` at ``stat`` (None, None: deleted)."""
+        conn = self.conn
+        row = conn.execute("SELECT size, mtime_ns, paper FROM files WHERE path = ?", (path,))
+        old = row.fetchone()
+        if stat is not None and old is not None and (old[0], old[1]) == stat:
+            return  # another process indexed this very version meanwhile
+        if old is not None:
+            if old[2] is not None:
+                freed.add(self._delete_paper(old[2]))
+            conn.execute("DELETE FROM files WHERE path = ?", (path,))
+        if stat is None or result is None:
+            self.report.removed += old is not None
+            return
+        if old is None:
+            self.report.added += 1
+        else:
+            self.report.updated += 1
+        paper = result.paper
+        if paper is None:
+            problems = [[d.line, d.message] for d in result.errors]
+            self.report.failed += 1
+            self._file(path, stat, None, None, problems)
+            return
+        other = conn.execute("SELECT rowid, path, data FROM papers WHERE id = ?", (paper.id,))
+        holder = other.fetchone()
+        if holder is not None:
+            # the first file in path order keeps a duplicated id, whatever the history
+            if path > holder[1]:
+                message = f"duplicate id {paper.id!r} (also in {holder[1]})"
+                self._file(path, stat, None, paper.id, [[paper.line_of("id"), message]])
+                return
+            self._delete_paper(holder[0])
+            line = json.loads(holder[2])["key_lines"].get("id", 1)
+            message = f"duplicate id {paper.id!r} (also in {path})"
+            conn.execute(
+                "UPDATE files SET paper = NULL, dup_of = ?, problems = ? WHERE path = ?",
+                (paper.id, json.dumps([[line, message]]), holder[1]),
+            )
+        self._file(path, stat, self._insert_paper(paper), None, None)
+
+    def _file(
+        self,
+        path: str,
+        stat: tuple[int, int],
+        paper: int | None,
+        dup_of: str | None,
+        problems: list[list[Any]] | None,
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO files(path, size, mtime_ns, paper, dup_of, problems) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (path, *stat, paper, dup_of, json.dumps(problems) if problems else None),
+        )
+
+    def orphans(self, freed: set[str], current: Snapshot) -> list[str]:
+        """Notes that duplicated a freed id: parse them again (one of them now owns it)."""
+        found: list[str] = []
+        for paper_id in freed:
+            rows = self.conn.execute("SELECT path FROM files WHERE dup_of = ?", (paper_id,))
+            found.extend(p for (p,) in rows if p in current)
+        for path in found:
+            self.conn.execute("UPDATE files SET size = -1 WHERE path = ?", (path,))
+        return found
+
+    def _insert_paper(self, paper: Paper) -> int:
+        from papernotes import normalize
+
+        data = paper.to_dict()
+        body = data.pop("body")
+        data["key_lines"] = dict(paper.key_lines)
+        data["body_line"] = paper.body_line
+        year = paper.year
+        if year is None and paper.published and paper.published[:4].isdigit():
+            year = int(paper.published[:4])
+        cursor = self.conn.execute(
+            "INSERT INTO papers(id, path, title, year, published, read, added, status, rating, "
+            "data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                paper.id,
+                paper.path,
+                paper.title,
+                year,
+                paper.published,
+                paper.read,
+                paper.added,
+                paper.status,
+                paper.rating,
+                json.dumps(data, ensure_ascii=False),
+            ),
+        )
+        rowid = cursor.lastrowid
+        assert rowid is not None
+        texts = (
+            paper.title,
+            "\n".join(paper.aliases),
+            "\n".join(paper.authors),
+            "\n".join(paper.topics),
+            "\n".join(paper.tags),
+            paper.venue or "",
+            paper.org or "",
+            paper.abstract or "",
+            body,
+        )
+        self.conn.execute(
+            f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})",
+            (rowid, *texts),
+        )
+        fold = normalize.fold
+        keys = {
+            ("id", fold(paper.id)),
+            ("file", fold(Path(paper.path).stem)),
+            ("title", normalize.title_key(paper.title)),
+            *(("alias", fold(a)) for a in paper.aliases),
+            *(("tag", fold(t).lstrip("#")) for t in paper.tags),
+        }
+        if paper.arxiv:
+            keys.add(("arxiv", paper.arxiv.lower()))
+        if paper.doi:
+            keys.add(("doi", paper.doi.lower()))
+        self.conn.executemany(
+            "INSERT INTO keys(kind, value, paper) VALUES (?, ?, ?)",
+            [(kind, value, rowid) for kind, value in keys if value],
+        )
+        return rowid
+
+    def _delete_paper(self, rowid: int) -> str:
+        self.conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
+        self.conn.execute("DELETE FROM keys WHERE paper = ?", (rowid,))
+        row = self.conn.execute("DELETE FROM papers WHERE rowid = ? RETURNING id", (rowid,))
+        (paper_id,) = row.fetchone()
+        return str(paper_id)
+
+
+def _parse_batches(root: Path, paths: list[str]) -> Iterator[tuple[list[str], list[ParseResult]]]:
+    """``(batch, results)`` for consecutive batches of ``paths``; in worker processes when
+    there are many (the main process writes one batch while the workers parse the next)."""
+    batches = [paths[i : i + BATCH] for i in range(0, len(paths), BATCH)]
+    workers = min(os.cpu_count() or 1, 4)
+    if len(paths) >= PARALLEL_MIN and workers > 1:
+        import itertools
+        import multiprocessing
+        from collections import deque
+        from concurrent.futures import Future, ProcessPoolExecutor
+
+        if "fork" in multiprocessing.get_all_start_methods():
+            # fork: workers start at once and inherit no work; they never touch the database
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            try:
+                ahead: deque[tuple[list[str], Future[list[ParseResult]]]] = deque()
+                waiting = iter(batches)
+                for batch in itertools.islice(waiting, workers * 2):  # bounded: bounded memory
+                    ahead.append((batch, pool.submit(_parse_batch, str(root), batch)))
+                while ahead:
+                    batch, future = ahead.popleft()
+                    yield batch, future.result()
+                    following = next(waiting, None)
+                    if following is not None:
+                        ahead.append((following, pool.submit(_parse_batch, str(root), following)))
+            finally:
+                pool.shutdown(cancel_futures=True)
+            return
+    for batch in batches:
+        yield batch, _parse_batch(str(root), batch)
+
+
+def _parse_batch(root: str, paths: list[str]) -> list[ParseResult]:
+    from papernotes.parse import parse_file
+
+    return [parse_file(os.path.join(root, path), path) for path in paths]
