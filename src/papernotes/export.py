@@ -31,12 +31,16 @@ def to_jsonl(papers: Sequence[Paper]) -> str:
 
 
 def csv_row(paper: Paper) -> dict[str, Any]:
+    """The CSV cells of ``paper``. A lone carriage return becomes a newline: the csv module
+    quotes a cell for ``\n`` but not for ``\r``, which readers take for the end of a row."""
     row: dict[str, Any] = {}
     data = paper.to_dict()
     for column in CSV_COLUMNS:
         value = data.get(column)
         if isinstance(value, list):
             value = LIST_SEPARATOR.join(str(v) for v in value)
+        if isinstance(value, str):
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
         row[column] = "" if value is None else value
     return row
 

@@ -79,13 +79,17 @@ def _load_toml(part: Split) -> dict[Any, Any]:
     import tomllib
 
     try:
-        return tomllib.loads(part.meta_text)
+        data = tomllib.loads(part.meta_text)
     except tomllib.TOMLDecodeError as exc:
         text = str(exc)
         match = _TOML_POS.search(text)
         line = part.meta_line + int(match.group(1)) - 1 if match else part.meta_line
         message = _TOML_POS.sub("", text).strip()
         raise FrontMatterError(line, f"invalid TOML front matter: {message}") from None
+    except RecursionError:
+        raise FrontMatterError(part.meta_line, _TOO_DEEP.format("TOML")) from None
+    _check_size(data, part.meta_line, "TOML")
+    return data
 
 
 _TAB_SEPARATOR = re.compile(r"^ *\t|^\s*(?:- +)?[^\s:#'\"][^:'\"]*: *\t")
@@ -110,21 +114,83 @@ def _load_yaml(part: Split) -> dict[Any, Any]:
                 part.meta_line + offset, "TAB character in YAML front matter (use spaces)"
             )
     try:
+        if _may_nest_deeply(part.meta_text):
+            _check_depth(part)
         data = yaml.load(part.meta_text, Loader=_safe_loader())
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(part, exc) from None
     except yaml.YAMLError as exc:
         raise FrontMatterError(part.meta_line, f"invalid YAML front matter: {exc}") from None
     except RecursionError:
-        raise FrontMatterError(part.meta_line, "YAML front matter is nested too deeply") from None
+        raise FrontMatterError(part.meta_line, _TOO_DEEP.format("YAML")) from None
     if data is None:
         return {}
+    _check_size(data, part.meta_line, "YAML")
     if not isinstance(data, dict):
         kind = type(data).__name__
         raise FrontMatterError(
             part.meta_line, f"front matter must be a mapping of keys to values, not a {kind}"
         )
     return data
+
+
+# Front matter is a handful of keys. Beyond these bounds it is hostile or broken: libyaml's
+# composer recurses in C (a few ten thousand nested "[" crash the interpreter), and aliases
+# that repeat aliases ("billion laughs") load as a small graph of shared references that
+# anything walking it (normalising, JSON, printing) expands exponentially.
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
+MAX_CHARS = 10_000_000  # twice what a note's 5 MB can hold without aliases
+_TOO_DEEP = f"{{}} front matter is nested more than {MAX_DEPTH} levels deep; not loaded"
+_TOO_BIG = (
+    f"{{}} front matter holds more than {MAX_VALUES} values or {MAX_CHARS // 10**6} million "
+    "characters{}; not loaded"
+)
+_EXPANDED = " once its aliases are expanded (an alias bomb?)"
+
+
+def _may_nest_deeply(text: str) -> bool:
+    """Whether ``text`` could nest more than MAX_DEPTH levels: each level needs one of
+    ``[ { - ? :`` (so the scan below is needed for few notes)."""
+    return sum(text.count(c) for c in "[{-?:") > MAX_DEPTH
+
+
+def _check_depth(part: Split) -> None:
+    """Refuse YAML nested more than MAX_DEPTH levels, from libyaml's event stream (which is
+    produced without recursion), before it is composed."""
+    import yaml
+
+    depth = 0
+    for event in yaml.parse(part.meta_text, Loader=_safe_loader()):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = part.meta_line + (event.start_mark.line if event.start_mark else 0)
+                raise FrontMatterError(line, _TOO_DEEP.format("YAML"))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_size(data: Any, line: int, kind: str) -> None:
+    """Refuse loaded front matter that, walked as anything will walk it (normalising, JSON),
+    holds more than MAX_VALUES values or MAX_CHARS characters, or nests more than MAX_DEPTH
+    levels (a self-referencing alias); stops as soon as it does."""
+    values = chars = 0
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        values += 1
+        if isinstance(value, (str, bytes)):
+            chars += len(value)
+        if values > MAX_VALUES or chars > MAX_CHARS:
+            raise FrontMatterError(line, _TOO_BIG.format(kind, _EXPANDED if kind == "YAML" else ""))
+        if depth > MAX_DEPTH:
+            raise FrontMatterError(line, _TOO_DEEP.format(kind))
+        if isinstance(value, dict):
+            stack.extend((k, depth + 1) for k in value)
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
 
 
 def _yaml_error(part: Split, exc: yaml.MarkedYAMLError) -> FrontMatterError:

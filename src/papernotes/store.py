@@ -5,7 +5,6 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +89,8 @@ def load_config(root: Path) -> dict[str, Any]:
     """Settings from ``papernotes.toml`` in the notes directory or beside it."""
     for candidate in (root / CONFIG_NAME, root.parent / CONFIG_NAME):
         if candidate.is_file():
+            import tomllib  # ~5 ms of imports, only for a notes directory that has a config
+
             try:
                 return tomllib.loads(candidate.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
@@ -106,7 +107,7 @@ def _existing(path: Path, origin: str) -> Path:
 def iter_notes(root: Path) -> Iterator[Path]:
     """Note files under ``root``: ``*.md``/``*.markdown``, hidden folders (``.obsidian``,
     ``.git``) and the top-level ``template.md`` skipped. Directory symlinks are not followed;
-    file symlinks only when they point inside ``root``."""
+    file symlinks only when they point inside ``root``; FIFOs and devices never."""
     for directory, _, names in _walk(root, ordered=True):
         for name in names:
             yield Path(os.path.join(directory, name))
@@ -233,13 +234,14 @@ def _walk(root: Path, *, ordered: bool) -> Iterator[tuple[str, str, list[str]]]:
                     continue
                 if not name.endswith(NOTE_SUFFIXES) or (not prefix and name == TEMPLATE_NAME):
                     continue
-                if entry.is_symlink():
-                    if real_root is None:
-                        real_root = os.path.realpath(root)
-                    target = os.path.realpath(entry.path)
-                    inside = target.startswith(real_root + os.sep)
-                    if not inside or not os.path.isfile(target):
-                        continue
+                if not entry.is_symlink():
+                    continue  # a FIFO, socket or device: reading one can block forever
+                if real_root is None:
+                    real_root = os.path.realpath(root)
+                target = os.path.realpath(entry.path)
+                inside = target.startswith(real_root + os.sep)
+                if not inside or not os.path.isfile(target):
+                    continue
                 names.append(name)
             except OSError:
                 continue

@@ -45,7 +45,9 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
         raise NotFound("no notes match")
     text = export(papers, fmt)
     if output is None:
-        click.echo(text, nl=False)
+        from papernotes.render import print_data
+
+        print_data(text)
         return
     _write_output(Path(output), text, kb.store.root)
     noun = "note" if len(papers) == 1 else "notes"

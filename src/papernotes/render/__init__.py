@@ -37,8 +37,27 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False, markup=False)
 
 
+# JSON escapes C0 controls itself; these it would print raw (C1 controls such as the 8-bit CSI
+# \x9b, bidi overrides): written as \u escapes instead, which decode to the same data.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    click.echo(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
+
+
+def on_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def print_data(text: str) -> None:
+    """Machine output (CSV, an export) exactly as it is on a pipe or into a file; on a
+    terminal with control characters made visible (as ``show --raw`` does), so a note printed
+    with ``--format csv`` cannot drive the terminal."""
+    if on_terminal():
+        text = safe(text.replace("\r\n", "\n"))
+    click.echo(text, nl=False, color=True)  # else click drops "\x1b[...m" from the data
 
 
 def print_lines(lines: Iterable[str]) -> None:

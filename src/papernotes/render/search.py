@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from papernotes.render import print_json, safe, use_color
+from papernotes.render import print_data, print_json, safe, use_color
 from papernotes.search import Hit, SearchResult
 
 
@@ -59,7 +59,7 @@ def _print_csv(result: SearchResult) -> None:
         writer.writerow(
             {"rank": rank, "score": hit.score, **csv_row(hit.paper), "snippet": hit.snippet}
         )
-    click.echo(out.getvalue(), nl=False)
+    print_data(out.getvalue())
 
 
 def _print_list(result: SearchResult, explain: bool) -> None:

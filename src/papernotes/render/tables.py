@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from papernotes.model import Paper
-from papernotes.render import print_json, safe
+from papernotes.render import print_data, print_json, safe
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -63,7 +63,7 @@ def print_papers(papers: Sequence[Paper], fmt: str) -> None:
     elif fmt == "csv":
         from papernotes.export import to_csv
 
-        click.echo(to_csv(papers), nl=False)
+        print_data(to_csv(papers))
     elif not sys.stdout.isatty():
         for paper in papers:
             click.echo("\t".join(paper_row(paper)))
@@ -111,7 +111,7 @@ def print_counts(rows: Sequence[tuple[str, int]], label: str, fmt: str) -> None:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([label, "notes"])
         writer.writerows(rows)
-        click.echo(out.getvalue(), nl=False)
+        print_data(out.getvalue())
     elif not sys.stdout.isatty():
         for value, count in rows:
             click.echo(f"{count}\t{_cell(value)}")
