@@ -14,7 +14,7 @@ from papernotes import index as index_module
 from papernotes.index import Index, index_location, load
 from papernotes.kb import open_kb
 from papernotes.search import ids_matching, search
-from papernotes.store import Store, open_store
+from papernotes.store import Store, open_store, snapshot
 
 NOTE = "---\ntitle: {title}\nid: {id}\ntags: [{tag}]\n---\n{body}\n"
 
@@ -300,3 +300,23 @@ def test_a_search_while_another_process_writes(root: Path) -> None:
     finally:
         writer.conn.execute("ROLLBACK")
         writer.close()
+
+
+def test_a_warm_refresh_trusts_the_remembered_snapshot_only_when_alone(root: Path) -> None:
+    """The digest of the notes is remembered after a refresh, unless another process wrote to
+    the index meanwhile (then its files table may not match the digest)."""
+    from papernotes import indexing
+
+    first = load(store(root))
+    assert indexing._remembered(first.conn) == indexing.digest(snapshot(root))
+    session = indexing._Session(first.conn, indexing._generation(first.conn))
+    with session.write():
+        pass
+    other = Index.open(store(root))
+    with indexing._Session(other.conn, indexing._generation(other.conn)).write():
+        pass  # another process writes between two transactions of ours
+    with session.write():
+        session.remember("stale")
+    assert indexing._remembered(first.conn) is None
+    assert load(store(root)).report == indexing.RefreshReport()  # read the files: no change
+    assert indexing._remembered(first.conn) == indexing.digest(snapshot(root))

@@ -118,19 +118,20 @@ def _exact_filter(name: str, value: str) -> Filter:
         clean = normalize.status(raw)
         return Filter(f"status:{value}", "p.status = ?", (clean,))
     if kind == "arxiv" and not prefix:
-        clean = normalize.arxiv_id(raw)
+        clean = normalize.arxiv_id(raw).lower()
     elif kind == "doi" and not prefix:
         clean = normalize.doi(raw).lower()
     else:
         clean = normalize.fold(raw).strip().lstrip("#") if kind == "tag" else normalize.fold(raw)
-    keys = "SELECT k.paper FROM keys k WHERE k.kind = ? AND "
+    # ranges, not substr() or OR, so that the (kind, value) index serves every part
+    keys = "SELECT paper FROM keys WHERE kind = ? AND "
     if prefix:
-        cond = "substr(k.value, 1, ?) = ?"
-        params: tuple[object, ...] = (kind, len(clean), clean)
+        sql = f"{keys}value >= ? AND value < ?"
+        params: tuple[object, ...] = (kind, clean, clean + "\U0010ffff")
     elif kind == "tag":  # the tag itself, or one nested under it (llm -> llm/rlhf)
-        cond = "(k.value = ? OR substr(k.value, 1, ?) = ?)"
-        params = (kind, clean, len(clean) + 1, clean + "/")
+        sql = f"{keys}value = ? UNION ALL {keys}value > ? AND value < ?"
+        params = (kind, clean, kind, clean + "/", clean + "0")  # "0" follows "/"
     else:
-        cond = "k.value = ?"
+        sql = f"{keys}value = ?"
         params = (kind, clean)
-    return Filter(f"{name}:{value}", f"p.rowid IN ({keys}{cond})", params)
+    return Filter(f"{name}:{value}", f"p.rowid IN ({sql})", params)

@@ -239,20 +239,22 @@ class Index:
         row = self.conn.execute("SELECT count(*) FROM files WHERE problems IS NOT NULL")
         return int(row.fetchone()[0])
 
-    def status(self) -> IndexStatus:
-        """Counts, size and location, and how many notes changed since the last refresh."""
+    def status(self, pending: bool = True) -> IndexStatus:
+        """Counts, size and location, and (unless ``pending`` is False: then 0) how many notes
+        changed since the last refresh."""
         try:
-            return self._status()
+            return self._status(pending)
         except sqlite3.Error as exc:
             raise failure(self, exc) from None
 
-    def _status(self) -> IndexStatus:
-        current = snapshot(self.store.root)
-        stored = {
-            p: (s, m) for p, s, m in self.conn.execute("SELECT path, size, mtime_ns FROM files")
-        }
-        pending = sum(1 for p, st in current.items() if stored.get(p) != st)
-        pending += sum(1 for p in stored if p not in current)
+    def _status(self, pending: bool) -> IndexStatus:
+        changes = 0
+        if pending:
+            current = snapshot(self.store.root)
+            rows = self.conn.execute("SELECT path, size, mtime_ns FROM files")
+            stored = {p: (s, m) for p, s, m in rows}
+            changes = sum(1 for p, st in current.items() if stored.get(p) != st)
+            changes += sum(1 for p in stored if p not in current)
         size = 0
         if self.location is not None:
             for suffix in ("", "-wal"):
@@ -263,7 +265,7 @@ class Index:
             size=size,
             notes=self.count(),
             skipped=self.skipped(),
-            pending=pending,
+            pending=changes,
             schema_version=SCHEMA_VERSION,
             parser_version=PARSER_VERSION,
         )

@@ -3,13 +3,16 @@
 The notes are stat'ed (:func:`papernotes.store.snapshot`) and compared with what the index
 recorded: new and changed notes are parsed (in worker processes when there are many), deleted
 ones dropped, in transactions of ``BATCH`` notes. A note that another process indexed
-meanwhile is skipped. Of notes sharing an id, the first in path order is indexed, whatever
-order they came in; the others are recorded with a "duplicate id" problem.
+meanwhile is skipped. The digest of the snapshot a refresh ends with is remembered, so that
+the common case, nothing changed, costs the stats and one digest. Of notes sharing an id,
+the first in path order is indexed, whatever order they came in; the others are recorded
+with a "duplicate id" problem.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -51,18 +54,25 @@ def refresh(
 ) -> RefreshReport:
     """Bring the index in ``conn`` up to date with the notes under ``root``."""
     current = snapshot(root)
-    stored = {p: (s, m) for p, s, m in conn.execute("SELECT path, size, mtime_ns FROM files")}
+    report = RefreshReport()
+    fingerprint = digest(current)
+    if _remembered(conn) == fingerprint:
+        return report  # the warm path: nothing else is read
+    conn.execute("BEGIN")  # the generation and the files, as of one moment
+    try:
+        session = _Session(conn, _generation(conn))
+        rows = conn.execute("SELECT path, size, mtime_ns FROM files")
+        stored = {p: (s, m) for p, s, m in rows}
+    finally:
+        conn.execute("COMMIT")
     gone = [p for p in stored if p not in current]
     todo = sorted(p for p, st in current.items() if stored.get(p) != st)
-    report = RefreshReport()
     writer = _Writer(conn, report)
-    if not gone and not todo:
-        return report
     total = len(todo)
     if progress is not None and total:
         progress(0, total)
     if gone:
-        with write(conn):
+        with session.write():
             freed: set[str] = set()
             for path in gone:
                 writer.replace(path, None, None, freed)
@@ -71,7 +81,7 @@ def refresh(
     while todo:
         requeued: list[str] = []
         for batch, results in _parse_batches(root, todo):
-            with write(conn):
+            with session.write():
                 freed = set()
                 for path, result in zip(batch, results):
                     writer.replace(path, current[path], result, freed)
@@ -80,9 +90,61 @@ def refresh(
             if progress is not None and done <= total:
                 progress(done, total)
         todo = sorted(set(requeued))
+    with session.write():
+        session.remember(fingerprint)
     if report.changed >= BATCH:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return report
+
+
+def _remembered(conn: sqlite3.Connection) -> str | None:
+    """The digest of the snapshot the index was last brought up to date with, if known."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'snapshot'").fetchone()
+    return str(row[0]) if row else None
+
+
+def digest(current: Snapshot) -> str:
+    """A fingerprint of a snapshot (marshal format 2 has no back-references, so equal
+    snapshots built in the same order give equal bytes)."""
+    import hashlib
+
+    return hashlib.sha1(marshal.dumps(current, 2), usedforsecurity=False).hexdigest()
+
+
+def _generation(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    return int(row[0]) if row and str(row[0]).isdigit() else 0
+
+
+class _Session:
+    """The write transactions of one refresh. Each one counts itself in the ``generation``
+    of the index, so the refresh knows whether another process wrote meanwhile: only when
+    none did does the files table match this refresh's snapshot, which is then remembered
+    (a later refresh that finds the notes unchanged need not read the files table)."""
+
+    def __init__(self, conn: sqlite3.Connection, generation: int) -> None:
+        self.conn = conn
+        self.expected = generation
+        self.alone = True
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with write(self.conn):
+            now = _generation(self.conn)
+            self.alone = self.alone and now == self.expected
+            yield
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)", (str(now + 1),)
+            )
+            self.expected = now + 1
+
+    def remember(self, fingerprint: str) -> None:
+        if self.alone:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('snapshot', ?)", (fingerprint,)
+            )
+        else:
+            self.conn.execute("DELETE FROM meta WHERE key = 'snapshot'")
 
 
 @contextmanager

@@ -59,8 +59,8 @@ _FIELD = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
 @dataclass(frozen=True)
 class Text:
     """Words to find with FTS5: a word, a phrase or a prefix, in ``column`` or anywhere.
-    ``forms``: the spellings a word matches (itself, its plural...), when the searcher chose
-    them; otherwise just ``value``."""
+    ``forms``: the spellings a word matches (itself, its plural, ``stem*`` for any word
+    starting with the stem), when the searcher chose them; otherwise just ``value``."""
 
     value: str
     kind: TextKind
@@ -406,16 +406,32 @@ def variants(word: str) -> list[str]:
     return [low, low + "s"]
 
 
+def stem(word: str) -> str | None:
+    """The part of ``word`` its inflections share, when it is long enough to search as a
+    prefix without catching unrelated words: ``benchmarks`` -> ``benchmark`` (which finds
+    ``benchmarking``); None for short words and ``-ies``/``-y`` words (``policy`` would catch
+    ``police``)."""
+    low = word.lower()
+    if not low.isalpha() or low.endswith(("ies", "y")):
+        return None
+    base = next((v for v in variants(low)[1:] if len(v) < len(low)), low)
+    return base if len(base) >= STEM_MIN else None
+
+
+STEM_MIN = 5
+
+
 def fts(node: Text) -> str:
     """The FTS5 expression of one Text leaf (with its column filter)."""
     if node.kind == "phrase":
         expr = fts_string(node.value)
     elif node.kind == "prefix":
         expr = fts_string(node.value) + "*"
-    elif len(node.forms) > 1:
-        expr = "(" + " OR ".join(fts_string(f) for f in node.forms) + ")"
+    elif node.forms:  # a form ending in * is a prefix
+        parts = [fts_string(f.rstrip("*")) + ("*" if f.endswith("*") else "") for f in node.forms]
+        expr = parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
     else:
-        expr = fts_string(node.forms[0] if node.forms else node.value)
+        expr = fts_string(node.value)
     return f"{{{node.column}}} : {expr}" if node.column else expr
 
 

@@ -2,24 +2,24 @@
 
     result = search(kb, 'dpo -survey', limit=10, exact=False, explain=False)
     result.hits          # Hit(paper, score, snippet, highlights, exact, explain), best first
-    result.total         # how many notes match in all
+    result.total         # how many notes match in all (None if count=False and > limit)
     result.corrected     # the query actually run after typo correction ("mixtral"), or None
     result.suggestions   # (id, title) of the closest titles when nothing matched
     ids_matching(kb, 'tag:rlhf year:2023..')   # every matching id, sorted: for list/export
 
 Ranking: a note whose id, alias, arXiv id, DOI, file name or whole title equals the query
 words comes first (id before alias before arXiv id ...). The rest are ordered by BM25 with
-field weights (:data:`WEIGHTS`: title and aliases far above topics, tags and authors, those
-above abstract and body), ties broken by id. A word that matches no note is replaced by the
-closest word of the index's vocabulary (rapidfuzz), and words also match their plural or
-singular form, unless ``exact``.
+field weights (:data:`WEIGHTS`) plus bonuses for matches in the title or aliases and in
+topics, tags or authors (:data:`BONUSES`), so that title and aliases rank far above topics,
+tags and authors, and those above abstract and body; ties broken by id. Words also match
+their inflections, and a word that matches no note is replaced by the closest word of the
+index's vocabulary (:mod:`papernotes.spelling`), unless ``exact``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +40,7 @@ from papernotes.query import (
     plan,
     sql,
 )
+from papernotes.snippets import Matcher, snippet
 from papernotes.spelling import prepare
 
 # BM25 weight of a match in each field
@@ -54,12 +55,26 @@ WEIGHTS = {
     "abstract": 1.5,
     "body": 1.0,
 }
-_BM25 = f"bm25(fts, {', '.join(str(WEIGHTS[c]) for c in COLUMNS)})"
+# BM25 saturates: five mentions in the body score about as much as one in the title, whatever
+# the weights. So a match in the title or an alias, and one in topics, tags or authors, also
+# earn a bonus: the BM25 of those fields alone, times these factors.
+BONUSES = ((2.0, ("title", "aliases")), (0.5, ("topics", "tags", "authors")))
+
+
+def _bm25(weights: dict[str, float]) -> str:
+    return f"bm25(fts, {', '.join(str(weights.get(c, 0.0)) for c in COLUMNS)})"
+
+
+_BM25 = (
+    "("
+    + " + ".join(
+        [_bm25(WEIGHTS), *(f"{k} * {_bm25(dict.fromkeys(cols, 1.0))}" for k, cols in BONUSES)]
+    )
+    + ")"
+)
 EXACT_KINDS = ("id", "alias", "arxiv", "doi", "file", "title")  # in order of precedence
-SNIPPET_TOKENS = 24
 SUGGESTIONS = 3
 SUGGEST_CUTOFF = 60  # rapidfuzz token_set_ratio of a suggested title
-HL_START, HL_END = "\x02", "\x03"  # highlight marks inside FTS5 snippets
 
 T = TypeVar("T")
 
@@ -87,19 +102,26 @@ class Hit:
 class SearchResult:
     query: str  # as typed
     hits: tuple[Hit, ...]
-    total: int
+    total: int | None  # how many notes match; None when not counted (see search)
     corrected: str | None = None  # the query run instead, after typo correction
     suggestions: tuple[tuple[str, str], ...] = ()  # (id, title) when nothing matched
 
 
 def search(
-    kb: KnowledgeBase, text: str, limit: int = 10, exact: bool = False, explain: bool = False
+    kb: KnowledgeBase,
+    text: str,
+    limit: int = 10,
+    exact: bool = False,
+    explain: bool = False,
+    count: bool = True,
 ) -> SearchResult:
-    """The ``limit`` best notes for query ``text`` (see the module docstring)."""
+    """The ``limit`` best notes for query ``text`` (see the module docstring). Counting every
+    match costs a second pass on a large index: with ``count=False``, ``total`` is None when
+    there may be more than ``limit``."""
     query = parse(text)
     if limit < 1:
         raise UsageError("--limit must be at least 1")
-    return _guarded(kb, text, lambda conn: _search(kb, conn, query, limit, exact, explain))
+    return _guarded(kb, text, lambda conn: _search(kb, conn, query, limit, exact, explain, count))
 
 
 def ids_matching(kb: KnowledgeBase, query: str | Query) -> list[str]:
@@ -146,6 +168,7 @@ def _search(
     limit: int,
     exact: bool,
     explain: bool,
+    count: bool,
 ) -> SearchResult:
     typed = query.text
     query = prepare(conn, query, exact)
@@ -169,7 +192,8 @@ def _search(
         f"SELECT p.rowid, {score} AS score {source}{pl.where} ORDER BY score, p.id LIMIT ?",
         (*params, limit + len(firsts)),
     ).fetchall()
-    total = conn.execute(f"SELECT count(*) {source}{pl.where}", params).fetchone()[0]
+    complete = len(rows) < limit + len(firsts)  # every match is in rows
+    missing = 0  # exact matches that the words do not match
     if firsts:
         ids = json.dumps(list(firsts))
         found = conn.execute(
@@ -177,29 +201,35 @@ def _search(
             "(SELECT value FROM json_each(?))",
             (*params, ids),
         ).fetchall()
-        total += len(firsts) - len(found)
+        missing = len(firsts) - len(found)
         scores = dict(found)
         rows = [(r, scores.get(r, 0.0)) for r in firsts] + [r for r in rows if r[0] not in firsts]
+    total: int | None = None
+    if complete:
+        total = len(rows)
+    elif count:
+        total = conn.execute(f"SELECT count(*) {source}{pl.where}", params).fetchone()[0]
+        total = int(total) + missing
     rows = rows[:limit]
     rowids = [int(r) for r, _ in rows]
     papers = kb.index.papers(rowids)
-    snippets = _snippets(conn, pl.rank, rowids)
+    matcher = Matcher.of(query.texts())
     explained = _explain(conn, query, rowids) if explain else {}
     hits = []
     for paper, (rowid, raw) in zip(papers, rows):
-        snippet, marks = snippets.get(rowid) or _lead(paper)
+        text, marks = snippet(paper, matcher)
         hits.append(
             Hit(
                 paper,
                 _score(raw),
-                snippet,
+                text,
                 marks,
                 firsts.get(rowid),
                 explained.get(rowid, ()) if explain else None,
             )
         )
     suggestions = () if hits else _closest_titles(conn, query)
-    return SearchResult(typed, tuple(hits), int(total), corrected, suggestions)
+    return SearchResult(typed, tuple(hits), total, corrected, suggestions)
 
 
 def _exact_matches(conn: sqlite3.Connection, query: Query) -> dict[int, str]:
@@ -232,54 +262,6 @@ def _exact_matches(conn: sqlite3.Connection, query: Query) -> dict[int, str]:
         for (rowid,) in rows:
             found.setdefault(int(rowid), f"{kind} {key!r}")
     return found
-
-
-def _snippets(
-    conn: sqlite3.Connection, rank: str | None, rowids: Sequence[int]
-) -> dict[int, tuple[str, tuple[tuple[int, int], ...]]]:
-    """The best passage of each hit's abstract or body, with the matched words marked."""
-    if rank is None or not rowids:
-        return {}
-    columns = [COLUMNS.index("abstract"), COLUMNS.index("body")]
-    parts = ", ".join(
-        f"snippet(fts, {c}, '{HL_START}', '{HL_END}', '…', {SNIPPET_TOKENS})" for c in columns
-    )
-    rows = conn.execute(
-        f"SELECT rowid, {parts} FROM fts WHERE fts MATCH ? AND rowid IN "
-        "(SELECT value FROM json_each(?))",
-        (rank, json.dumps(list(rowids))),
-    )
-    out = {}
-    for rowid, *texts in rows:
-        best = max(texts, key=lambda t: (t or "").count(HL_START))
-        if best and HL_START in best:
-            out[int(rowid)] = _marked(best)
-    return out
-
-
-_HEADING = re.compile(r"(?m)^\s{0,3}#{1,6}\s+")
-
-
-def _marked(text: str) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """Snippet text with its highlight marks turned into spans, on one line."""
-    text = " ".join(_HEADING.sub("", text).split())
-    plain: list[str] = []
-    spans: list[tuple[int, int]] = []
-    length = 0
-    for i, part in enumerate(re.split(f"[{HL_START}{HL_END}]", text)):
-        if i % 2 and part:
-            spans.append((length, length + len(part)))
-        plain.append(part)
-        length += len(part)
-    return "".join(plain), tuple(spans)
-
-
-def _lead(paper: Paper) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """The start of the abstract or body, for hits without a matched passage."""
-    text = " ".join(_HEADING.sub("", paper.abstract or paper.body).split())
-    words = text.split(" ")
-    lead = " ".join(words[:SNIPPET_TOKENS])
-    return (lead + "…" if len(words) > SNIPPET_TOKENS else lead), ()
 
 
 def _explain(

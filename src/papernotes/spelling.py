@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from papernotes.query import Query, Text, variants
+from papernotes.query import Query, Text, fts, stem, variants
 
 RARE_FORM = 0.2  # a plural/singular form rarer than this share of the typed one is left out
 
@@ -13,8 +13,7 @@ RARE_FORM = 0.2  # a plural/singular form rarer than this share of the typed one
 def prepare(
     conn: sqlite3.Connection, query: Query, exact: bool = False, fix_typos: bool = True
 ) -> Query:
-    """Choose the spellings each word matches: itself and its plural or singular form, unless
-    that form is rare in the index (its rarity would inflate its BM25 weight); a word no
+    """Choose the spellings each word matches (:func:`_forms`: its inflections); a word no
     note contains is replaced by the closest word of the vocabulary (:func:`closest_word`)
     when ``fix_typos``. With ``exact``, words are taken as typed."""
     if exact:
@@ -40,10 +39,21 @@ def _leaf(leaf: Text, value: str, forms: tuple[str, ...]) -> Text:
 
 
 def _forms(conn: sqlite3.Connection, word: str) -> tuple[str, ...]:
-    """The forms of ``word`` found in the index, rare ones left out; () when none is."""
+    """What ``word`` should match; () when no note contains any of it. A long word matches
+    itself and every word starting with its stem (``benchmark*``: ``benchmarks``,
+    ``benchmarking``): one FTS5 prefix term, whose weight is that of all those words
+    together. A short one matches itself and its plural or singular, unless that form is
+    rare (searched as a separate term, its rarity would inflate its BM25 weight)."""
     from papernotes.normalize import fold
 
-    typed, *others = variants(fold(word))
+    typed = fold(word).lower()
+    base = stem(typed)
+    if base is not None:
+        forms: tuple[str, ...] = (typed, base + "*")
+        expr = fts(Text(typed, "word", forms=forms))
+        found = conn.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (expr,)).fetchone()
+        return forms if found else ()
+    typed, *others = variants(typed)
     counts = {f: _doc_count(conn, f) for f in (typed, *others)}
     floor = counts[typed] * RARE_FORM
     return tuple(f for f, n in counts.items() if n and (f == typed or n >= floor))

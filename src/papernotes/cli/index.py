@@ -50,6 +50,7 @@ def index_cmd(ctx: click.Context, rebuild: bool, status: bool, fmt: str) -> None
             print_status(index.status(), fmt)
         else:
             assert index.report is not None
-            print_refresh(index.report, index.status(), time.perf_counter() - started, fmt)
+            elapsed = time.perf_counter() - started
+            print_refresh(index.report, index.status(pending=False), elapsed, fmt)
     finally:
         index.close()

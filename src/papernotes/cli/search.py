@@ -13,7 +13,9 @@ from papernotes.cli.common import format_option, get_kb
 )
 @click.argument("query", nargs=-1, required=True)
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits.")
-@click.option("--exact", is_flag=True, help="No typo correction, no plural forms: words as typed.")
+@click.option(
+    "--exact", is_flag=True, help="No typo correction, no other word forms: words as typed."
+)
 @click.option("--explain", is_flag=True, help="Show which fields matched and how scores add up.")
 @format_option("table", "json", "csv", "ids")
 @click.pass_context
@@ -24,7 +26,7 @@ def search_cmd(
 
     \b
     Query language (quote the whole query for the shell):
-      reward model          notes with both words (plural forms too)
+      reward model          notes with both words (other forms too: models, modeling)
       "reward model"        the exact phrase
       rew*                  a prefix
       dpo OR ipo            either word; parentheses group: (dpo OR ipo) loss
@@ -59,7 +61,8 @@ def search_cmd(
         if word.startswith("--") and len(word) > 2:
             raise click.NoSuchOption(word.split("=")[0], ctx=ctx)
     text = " ".join(query)
-    result = search(get_kb(ctx), text, limit=limit, exact=exact, explain=explain)
+    kb = get_kb(ctx)
+    result = search(kb, text, limit=limit, exact=exact, explain=explain, count=fmt == "table")
     if not result.hits:
         if fmt == "json":
             print_results(result, fmt)

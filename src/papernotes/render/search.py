@@ -87,7 +87,7 @@ def _print_list(result: SearchResult, explain: bool) -> None:
             for line in explanation(hit):
                 click.echo("    " + style(line, dim=True))
     shown = len(result.hits)
-    if result.total > shown:
+    if result.total is not None and result.total > shown:
         click.echo(style(f"{shown} of {result.total} notes (--limit to see more)", dim=True))
 
 
