@@ -19,7 +19,7 @@ from papernotes.kb import open_kb
 from papernotes.related import connections
 from papernotes.render.pager import page, pager_command
 from papernotes.render.paper import print_to
-from papernotes.resolve import resolve
+from papernotes.resolve import resolve, resolve_in_kb
 from papernotes.store import open_store
 
 
@@ -58,8 +58,15 @@ def papers(notes: Path) -> list:  # type: ignore[type-arg]
         ("efficient language model family", "openelm"),
     ],
 )
-def test_resolve(papers: list, ref: str, expected: str) -> None:  # type: ignore[type-arg]
+def test_resolve(
+    notes: Path, papers: list, ref: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[type-arg]
     assert resolve(papers, ref).id == expected
+    kb = open_kb(open_store(notes))
+    assert resolve_in_kb(kb, ref).id == expected  # through the index
+    monkeypatch.setattr("papernotes.resolve.SHORTLIST", 2)  # as on a large knowledge base
+    assert resolve(papers, ref).id == expected
+    assert resolve_in_kb(kb, ref).id == expected
 
 
 @pytest.mark.parametrize(
@@ -104,8 +111,8 @@ Backlinks
   direct-preference-optimization  Direct Preference Optimization: Your Language Model is Secretly a Reward Model (2023)
 
 Related
-  0.76  direct-preference-optimization  Direct Preference Optimization: Your Language Model is Secretly a Reward Model (2023)
-  0.30  flame  FLAME: Factuality-Aware Alignment for Large Language Models (2024)
+  0.79  direct-preference-optimization  Direct Preference Optimization: Your Language Model is Secretly a Reward Model (2023)
+  0.25  flame  FLAME: Factuality-Aware Alignment for Large Language Models (2024)
 """  # noqa: E501
 
 

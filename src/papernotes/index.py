@@ -24,16 +24,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from papernotes.errors import ConfigError, Diagnostic, IndexFailure
 from papernotes.indexing import Progress, RefreshReport, refresh, write
 from papernotes.model import PARSER_VERSION, Paper
-from papernotes.query import COLUMNS
+from papernotes.query import COLUMNS, fts_string
 from papernotes.store import CONFIG_NAME, Store, snapshot
 
 SCHEMA_VERSION = 1
@@ -63,6 +65,19 @@ _SCHEMA = (
 _TUPLE_FIELDS = ("aliases", "authors", "topics", "tags", "related", "links")
 
 __all__ = ["Index", "IndexStatus", "Progress", "RefreshReport", "index_location", "load"]
+
+
+class Headline(NamedTuple):
+    """The fields of a paper that name it (see :meth:`Index.headlines`)."""
+
+    id: str
+    title: str
+    year: int | None
+    path: str
+    aliases: tuple[str, ...]
+    arxiv: str | None
+    doi: str | None
+    url: str | None
 
 
 def index_location(store: Store) -> Path | None:
@@ -222,6 +237,58 @@ class Index:
             (kind, value),
         )
         return [int(r) for (r,) in rows]
+
+    def headlines(self) -> list[Headline]:
+        """Every paper's id, title, year, path, aliases, arXiv id, DOI and url, by id: enough to
+        resolve a reference, and much faster to load than whole papers."""
+        rows = self.conn.execute(
+            "SELECT id, title, year, path, json_extract(data, '$.aliases'), "
+            "json_extract(data, '$.arxiv'), json_extract(data, '$.doi'), "
+            "json_extract(data, '$.url') FROM papers ORDER BY id"
+        )
+        return [
+            Headline(i, t, y, p, tuple(json.loads(a)) if a and a != "[]" else (), x, d, u)
+            for i, t, y, p, a, x, d, u in rows
+        ]
+
+    def document_frequencies(self, words: Iterable[str]) -> dict[str, int]:
+        """How many notes use each of ``words`` (cut and folded as the FTS5 tokenizer does);
+        for weighing words in ``related``."""
+        wanted = sorted(set(words))
+        out: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            sql = f"SELECT term, doc FROM fts_vocab WHERE term IN ({marks})"
+            out.update((str(t), int(n)) for t, n in self.conn.execute(sql, chunk))
+        return out
+
+    def more_like(self, words: Sequence[str], limit: int) -> list[int]:
+        """Rowids of the notes that best match any of ``words`` (BM25), best first."""
+        if not words:
+            return []
+        expr = " OR ".join(fts_string(w) for w in words)
+        rows = self.conn.execute(
+            "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts), rowid LIMIT ?",
+            (expr, limit),
+        )
+        return [int(r) for (r,) in rows]
+
+    def link_sources(self, names: Iterable[str] = ()) -> list[tuple[str, str]]:
+        """``(paper id, link target as written)`` for the ``related`` ids and wikilinks of every
+        note, or only of notes whose front matter mentions one of ``names`` (compared as SQL
+        ``LIKE`` does: ASCII case ignored); for finding backlinks without loading every note."""
+        where, params = "", []
+        wanted = [n for n in names if n]
+        if wanted:
+            where = " WHERE " + " OR ".join(["p.data LIKE ? ESCAPE '\\'"] * len(wanted))
+            params = ["%" + re.sub(r"([\\%_])", r"\\\1", n) + "%" for n in wanted]
+        rows = self.conn.execute(
+            f"SELECT p.id, j.value FROM papers p, json_each(p.data, '$.related') j{where} "
+            f"UNION ALL SELECT p.id, j.value FROM papers p, json_each(p.data, '$.links') j{where}",
+            params * 2,
+        )
+        return [(str(i), str(v)) for i, v in rows]
 
     def problems(self) -> list[Diagnostic]:
         """Why note files are not indexed (errors, duplicate ids), by path."""

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from papernotes import normalize
 from papernotes.errors import NotFound, UsageError
@@ -148,80 +147,14 @@ def check_known(
             raise NotFound(f"no note has the {label} {want!r}", [c[2] for c in close])
 
 
-def _sort_value(paper: Paper, key: str) -> Any:
-    if key == "title":
-        return normalize.title_key(paper.title)
-    return getattr(paper, key)
-
-
 def sort_papers(papers: Iterable[Paper], key: str = "title", reverse: bool = False) -> list[Paper]:
     """Sorted by ``key`` (one of :data:`SORT_KEYS`), ties by title then id; notes without a
     value for the key go last, reversed or not."""
     if key not in SORT_KEYS:
         raise UsageError(f"cannot sort by {key!r} (expected one of {', '.join(SORT_KEYS)})")
     ordered = sorted(papers, key=lambda p: (normalize.title_key(p.title), p.id))
-    have = [p for p in ordered if _sort_value(p, key) is not None]
-    missing = [p for p in ordered if _sort_value(p, key) is None]
-    value: Callable[[Paper], Any] = lambda p: _sort_value(p, key)  # noqa: E731
-    return [*sorted(have, key=value, reverse=reverse), *missing]
-
-
-_FIELD_TERM = re.compile(r'^(-?)(?:(\w+):)?(?:"([^"]*)"|(\S+))$')
-
-
-def simple_query(papers: Iterable[Paper], query: str) -> list[Paper]:
-    """A small subset of the ``search`` query language, evaluated in Python: words and
-    ``"phrases"`` that must all occur (``-word`` must not), and ``field:value`` for title,
-    author, tag, topic, status, arxiv, venue and year. Used when no search index is there."""
-    terms = re.findall(r'-?(?:\w+:)?"[^"]*"|\S+', query)
-    checks: list[Callable[[Paper], bool]] = []
-    for term in terms:
-        match = _FIELD_TERM.match(term)
-        if not match:
-            raise UsageError(f"cannot read the query near {term!r}")
-        negate, field, phrase, word = match.groups()
-        value = normalize.fold(phrase if phrase is not None else word)
-        check = _term_check(field.lower() if field else None, value, term)
-        checks.append((lambda c: lambda p: not c(p))(check) if negate else check)
-    return [p for p in papers if all(c(p) for c in checks)]
-
-
-def _term_check(field: str | None, value: str, term: str) -> Callable[[Paper], bool]:
-    def text(*parts: str | None) -> str:
-        return normalize.fold(" ".join(x for x in parts if x))
-
-    if field is None:
-        return lambda p: value in text(
-            p.id, p.title, " ".join(p.aliases), " ".join(p.authors), " ".join(p.topics),
-            " ".join(p.tags), p.abstract, p.body, p.venue, p.org, p.arxiv,
-        )  # fmt: skip
-    if field == "year":
-        low, high = parse_years(value.replace(">=", "").replace("<=", "..") if value else value)
-        if value.startswith(">="):
-            high = None
-        return lambda p: (
-            p.year is not None
-            and (low is None or p.year >= low)
-            and (high is None or p.year <= high)
-        )
-    fields: dict[str, Callable[[Paper], list[str]]] = {
-        "title": lambda p: [p.title, *p.aliases],
-        "author": lambda p: list(p.authors),
-        "tag": lambda p: list(p.tags),
-        "topic": lambda p: list(p.topics),
-        "status": lambda p: [p.status or ""],
-        "arxiv": lambda p: [p.arxiv or ""],
-        "venue": lambda p: [p.venue or ""],
-    }
-    if field not in fields:
-        raise UsageError(f"unknown field in {term!r} (known: year, {', '.join(fields)})")
-    exact = field in ("tag", "topic", "status", "arxiv")
-    get = fields[field]
-    if exact:
-        return lambda p: any(normalize.fold(v) == value for v in get(p))
-    return lambda p: any(value in normalize.fold(v) for v in get(p))
-
-
-def query_papers(papers: Sequence[Paper], query: str) -> list[Paper]:
-    """The notes matching a ``search`` QUERY."""
-    return simple_query(papers, query)
+    if key == "title":
+        return ordered[::-1] if reverse else ordered
+    have = [p for p in ordered if getattr(p, key) is not None]
+    missing = [p for p in ordered if getattr(p, key) is None]
+    return [*sorted(have, key=lambda p: getattr(p, key), reverse=reverse), *missing]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from papernotes.links import LinkResolver, outgoing
@@ -23,7 +23,7 @@ W_LINK = 0.15
 TITLE_WEIGHT = 3  # a word of the title counts like this many words of the body
 MAX_TERMS = 5
 
-_WORD = re.compile(r"[a-z][a-z0-9]+(?:-[a-z0-9]+)*|\d+[a-z][a-z0-9]*")
+_WORD = re.compile(r"[^\W_]+")
 _HASH = re.compile(r"^(?=[a-z]*\d)[0-9a-f]{8,}$")  # file hashes, commit ids
 _MARKUP = re.compile(r"https?://\S+|\[\[|\]\]|`{3}.*?`{3}", re.DOTALL)
 _STOPWORD_TEXT = """
@@ -73,12 +73,18 @@ class Match:
 
 
 def tokens(text: str) -> list[str]:
-    """Content words of ``text``: folded, without stop words, URLs or wiki-link brackets."""
+    """Content words of ``text``, cut the way the search index cuts them (letters and digits;
+    case and accents folded), without stop words, numbers, hashes, URLs or link brackets."""
     words = _WORD.findall(fold(_MARKUP.sub(" ", text)))
-    return [w for w in words if w not in STOPWORDS and len(w) > 2 and not _HASH.match(w)]
+    return [
+        w
+        for w in words
+        if len(w) > 2 and w not in STOPWORDS and not w.isdigit() and not _HASH.match(w)
+    ]
 
 
-def _document(paper: Paper) -> Counter[str]:
+def document(paper: Paper) -> Counter[str]:
+    """The words of a note with their counts: title and aliases, abstract, body."""
     counts: Counter[str] = Counter()
     for word in tokens(" ".join((paper.title, *paper.aliases))):
         counts[word] += TITLE_WEIGHT
@@ -87,21 +93,23 @@ def _document(paper: Paper) -> Counter[str]:
     return counts
 
 
-def _vectors(papers: Sequence[Paper]) -> tuple[list[dict[str, float]], dict[str, float]]:
-    """Unit-length TF-IDF vectors (sublinear tf, smoothed idf), and the idf of every word."""
-    docs = [_document(p) for p in papers]
-    df: Counter[str] = Counter()
-    for doc in docs:
-        df.update(doc.keys())
-    n = len(docs)
-    idf = {w: math.log((1 + n) / (1 + c)) + 1.0 for w, c in df.items()}
-    vectors: list[dict[str, float]] = []
-    for doc in docs:
-        # words in a single note say nothing about similarity; keep them out of the norm too
-        vec = {w: (1.0 + math.log(c)) * idf[w] for w, c in doc.items() if df[w] > 1}
+@dataclass(frozen=True)
+class Vocabulary:
+    """How many notes there are and how many use each word (document frequency)."""
+
+    notes: int
+    df: Mapping[str, int]
+
+    def vector(self, doc: Counter[str]) -> dict[str, float]:
+        """A unit-length TF-IDF vector (sublinear tf, smoothed idf). Words no other note uses
+        say nothing about similarity: they are left out, of the norm too."""
+        vec = {
+            w: (1.0 + math.log(c)) * (math.log((1 + self.notes) / (1 + self.df[w])) + 1.0)
+            for w, c in doc.items()
+            if self.df.get(w, 0) > 1
+        }
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        vectors.append({w: v / norm for w, v in vec.items()})
-    return vectors, idf
+        return {w: v / norm for w, v in vec.items()}
 
 
 def _shared(a: Sequence[str], b: Sequence[str]) -> tuple[str, ...]:
@@ -114,27 +122,28 @@ def _jaccard(shared: int, a: Sequence[str], b: Sequence[str]) -> float:
     return shared / union if union else 0.0
 
 
-def similar(papers: Sequence[Paper], target: Paper, limit: int = 10) -> list[Match]:
-    """The notes of ``papers`` most similar to ``target``, best first (ties by id)."""
-    papers = list(papers)
-    if not any(p.id == target.id for p in papers):
-        papers.append(target)
-    vectors, _ = _vectors(papers)
-    index = next(i for i, p in enumerate(papers) if p.id == target.id)
-    mine = vectors[index]
-    resolver = LinkResolver(papers)
-    targets = {p.id: {resolver.resolve(t) for t in outgoing(p)} - {None} for p in papers}
+def rank(
+    target: Paper,
+    candidates: Iterable[Paper],
+    vocabulary: Vocabulary,
+    link_targets: Mapping[str, set[str]],
+    limit: int = 10,
+) -> list[Match]:
+    """Score ``candidates`` against ``target``, best first (ties by id). ``link_targets``
+    maps a note id to the ids its links resolve to (for the target and the candidates)."""
+    mine = vocabulary.vector(document(target))
     matches: list[Match] = []
-    for other, vec in zip(papers, vectors):
+    for other in candidates:
         if other.id == target.id:
             continue
+        vec = vocabulary.vector(document(other))
         products = {w: mine[w] * vec[w] for w in mine.keys() & vec.keys()}
         content = min(1.0, sum(products.values()))
         terms = tuple(sorted(products, key=lambda w: (-products[w], w))[:MAX_TERMS])
         topics = _shared(target.topics, other.topics)
         tags = _shared(target.tags, other.tags)
         authors = _shared(target.authors, other.authors)
-        links = _link_reasons(target.id, other.id, targets)
+        links = _link_reasons(target.id, other.id, link_targets)
         score = (
             W_CONTENT * content
             + W_TOPICS * _jaccard(len(topics), target.topics, other.topics)
@@ -151,13 +160,27 @@ def similar(papers: Sequence[Paper], target: Paper, limit: int = 10) -> list[Mat
     return matches[:limit] if limit > 0 else matches
 
 
-def _link_reasons(mine: str, other: str, targets: dict[str, set[str | None]]) -> tuple[str, ...]:
+def similar(papers: Sequence[Paper], target: Paper, limit: int = 10) -> list[Match]:
+    """The notes of ``papers`` most similar to ``target``, best first (ties by id)."""
+    papers = [p for p in papers if p.id != target.id]
+    df: Counter[str] = Counter()
+    for paper in (*papers, target):
+        df.update(document(paper).keys())
+    resolver = LinkResolver([*papers, target])
+    link_targets = {
+        p.id: {t for t in map(resolver.resolve, outgoing(p)) if t is not None}
+        for p in (*papers, target)
+    }
+    return rank(target, papers, Vocabulary(len(papers) + 1, df), link_targets, limit)
+
+
+def _link_reasons(mine: str, other: str, targets: Mapping[str, set[str]]) -> tuple[str, ...]:
     reasons: list[str] = []
-    if other in targets[mine]:
+    if other in targets.get(mine, set()):
         reasons.append("links to it")
-    if mine in targets[other]:
+    if mine in targets.get(other, set()):
         reasons.append("linked from it")
-    both = sorted(str(t) for t in (targets[mine] & targets[other]) - {mine, other})
+    both = sorted((targets.get(mine, set()) & targets.get(other, set())) - {mine, other})
     if both:
         reasons.append("both link to " + ", ".join(both))
     return tuple(reasons)

@@ -20,16 +20,20 @@ def facet_counts(
     with 0 when no note uses them. Most used first (ties by name), or by name."""
     if facet not in FACETS:
         raise ValueError(f"unknown facet {facet!r}")
-    notes: Counter[str] = Counter()
-    spellings: dict[str, Counter[str]] = {}
+    notes: dict[str, int] = {}
+    spellings: dict[str, dict[str, int]] = {}
     for paper in papers:
         for value in dict.fromkeys(getattr(paper, facet)):
             key = fold(value)
-            spellings.setdefault(key, Counter())[value] += 1
-            notes[key] += 1
+            notes[key] = notes.get(key, 0) + 1
+            seen = spellings.get(key)
+            if seen is None:
+                spellings[key] = {value: 1}
+            else:
+                seen[value] = seen.get(value, 0) + 1
     for value in extra:
-        spellings.setdefault(fold(value), Counter({value: 0}))
-    rows = [(spellings[k].most_common(1)[0][0], notes[k]) for k in spellings]
+        spellings.setdefault(fold(value), {value: 0})
+    rows = [(max(seen, key=seen.__getitem__), notes.get(k, 0)) for k, seen in spellings.items()]
     if sort == "name":
         return sorted(rows, key=lambda r: (fold(r[0]), r[0]))
     return sorted(rows, key=lambda r: (-r[1], fold(r[0]), r[0]))
@@ -87,18 +91,24 @@ def compute(papers: Sequence[Paper], with_errors: int = 0) -> Stats:
     by_status = {s: status[s] for s in (*STATUSES, "no status") if status[s]}
     years = Counter(p.year for p in papers if p.year is not None)
     months = Counter(p.read[:7] for p in papers if p.read)
+    by_topic = facet_counts(papers, "topics")
     return Stats(
         notes=len(papers),
         with_errors=with_errors,
         by_status=by_status,
         by_year=sorted(years.items()),
-        by_topic=facet_counts(papers, "topics"),
-        tags=len(facet_counts(papers, "tags")),
-        topics=len(facet_counts(papers, "topics")),
-        authors=len(facet_counts(papers, "authors")),
+        by_topic=by_topic,
+        tags=_distinct(papers, "tags"),
+        topics=len(by_topic),
+        authors=_distinct(papers, "authors"),
         with_arxiv=sum(1 for p in papers if p.arxiv),
         rated=sum(1 for p in papers if p.rating is not None),
         without_year=sum(1 for p in papers if p.year is None),
         without_topic=sum(1 for p in papers if not p.topics),
         read_by_month=sorted(months.items()),
     )
+
+
+def _distinct(papers: Iterable[Paper], field: str) -> int:
+    """How many different values (case and accents ignored) a list field has."""
+    return len({fold(v) for p in papers for v in getattr(p, field)})

@@ -49,7 +49,7 @@ def complete_ref(
     want = incomplete.casefold()
     items = [
         CompletionItem(p.id, help=" ".join(p.title.split())[:70])
-        for p in kb.papers()
+        for p in kb.papers(body=False)
         if p.id.casefold().startswith(want)
     ]
     return items[:MAX_ITEMS]
@@ -62,7 +62,7 @@ def _values(ctx: click.Context, field: str, incomplete: str) -> list[CompletionI
     if kb is None:
         return []
     want = incomplete.casefold().lstrip("#")
-    rows = facet_counts(kb.papers(), field)
+    rows = facet_counts(kb.papers(body=False), field)
     return [
         CompletionItem(value, help=f"{count} notes")
         for value, count in rows

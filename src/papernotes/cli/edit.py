@@ -43,10 +43,10 @@ def edit_cmd(ctx: click.Context, ref: str) -> None:
       papernotes edit dpo
       EDITOR="code --wait" papernotes edit "direct preference"
     """
-    from papernotes.resolve import resolve
+    from papernotes.resolve import resolve_in_kb
 
     kb = get_kb(ctx)
-    paper = resolve(kb.papers(), ref)
+    paper = resolve_in_kb(kb, ref)
     edit_and_check(ctx, kb.store.root / paper.path)
 
 
@@ -68,9 +68,9 @@ def open_cmd(ctx: click.Context, ref: str, print_only: bool) -> None:
     from papernotes.errors import NotFound
     from papernotes.export import paper_url
     from papernotes.render import safe
-    from papernotes.resolve import resolve
+    from papernotes.resolve import resolve_in_kb
 
-    paper = resolve(get_kb(ctx).papers(), ref)
+    paper = resolve_in_kb(get_kb(ctx), ref)
     url = paper_url(paper)
     if url is None:
         raise NotFound(f"{paper.id} has no url, arxiv or doi to open")

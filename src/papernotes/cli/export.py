@@ -10,6 +10,8 @@ import click
 from papernotes.cli.common import format_option, get_kb
 from papernotes.cli.list_ import filter_options, select_papers
 
+NEEDS_BODY = ("json", "jsonl", "bibtex")  # the others use the front matter only
+
 
 @click.command("export")
 @filter_options
@@ -43,6 +45,8 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
     papers = sort_papers(select_papers(kb, query, **filters))
     if not papers:
         raise NotFound("no notes match")
+    if fmt in NEEDS_BODY:
+        papers = kb.get_many([p.id for p in papers])
     text = export(papers, fmt)
     if output is None:
         from papernotes.render import print_data

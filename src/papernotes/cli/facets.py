@@ -29,7 +29,7 @@ def _facet_command(facet: str, label: str) -> click.Command:
 
         kb = get_kb(ctx)
         extra = kb.store.taxonomy().get(facet, ()) if facet != "authors" else ()
-        rows = facet_counts(kb.papers(), facet, sort, extra)
+        rows = facet_counts(kb.papers(body=False), facet, sort, extra)
         if limit:
             rows = rows[:limit]
         print_counts(rows, label, fmt)

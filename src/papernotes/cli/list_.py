@@ -46,16 +46,9 @@ def filter_options(func: F) -> F:
 
 
 def select_papers(kb: KnowledgeBase, query: tuple[str, ...], **filters: Any) -> list[Paper]:
-    """The notes matching the QUERY words and every filter option (unknown topic or tag:
-    NotFound with the closest known ones)."""
-    from papernotes.listing import (
-        Filters,
-        check_known,
-        parse_day,
-        parse_years,
-        query_papers,
-        select,
-    )
+    """The notes matching the QUERY (through the search index) and every filter option
+    (unknown topic or tag: NotFound with the closest known ones), without their bodies."""
+    from papernotes.listing import Filters, check_known, parse_day, parse_years, select
 
     chosen = Filters(
         topics=tuple(filters.get("topics") or ()),
@@ -70,10 +63,13 @@ def select_papers(kb: KnowledgeBase, query: tuple[str, ...], **filters: Any) -> 
         else None,
         status=filters.get("status"),
     )
-    papers = kb.papers()
+    papers = kb.papers(body=False)
     check_known(papers, chosen, dict(kb.store.taxonomy()))
     if query:
-        papers = query_papers(papers, " ".join(query))
+        from papernotes.search import ids_matching
+
+        wanted = set(ids_matching(kb, " ".join(query)))
+        papers = [p for p in papers if p.id in wanted]
     return select(papers, chosen)
 
 

@@ -29,14 +29,13 @@ def related_cmd(ctx: click.Context, ref: str, limit: int, fmt: str) -> None:
       papernotes related flame --limit 3 --format json
     """
     from papernotes.errors import NotFound
-    from papernotes.related import similar
+    from papernotes.neighbours import similar
     from papernotes.render.related import print_related
-    from papernotes.resolve import resolve
+    from papernotes.resolve import resolve_in_kb
 
     kb = get_kb(ctx)
-    papers = kb.papers()
-    target = resolve(papers, ref)
-    matches = similar(papers, target, limit)
+    target = resolve_in_kb(kb, ref)
+    matches = similar(kb, target, limit)
     print_related(target, matches, fmt)
     if not matches:
         raise NotFound(f"no note is similar to {target.id}")

@@ -38,18 +38,17 @@ def show_cmd(
       papernotes show dpo --format json | jq .tags
     """
     from papernotes.check import display_path
-    from papernotes.related import connections
+    from papernotes.neighbours import connections
     from papernotes.render.paper import print_paper, show_json
-    from papernotes.resolve import resolve
+    from papernotes.resolve import resolve_in_kb
 
     kb = get_kb(ctx)
-    papers = kb.papers()
-    paper = resolve(papers, ref)
+    paper = resolve_in_kb(kb, ref)
     path = kb.store.root / paper.path
     if raw:
         _print_raw(path)
         return
-    conn = connections(papers, paper, related_limit)
+    conn = connections(kb, paper, related_limit)
     if fmt == "json":
         show_json(paper, conn)
     else:

@@ -24,4 +24,4 @@ def stats_cmd(ctx: click.Context, fmt: str) -> None:
     from papernotes.stats import compute
 
     kb = open_kb(get_store(ctx))  # the count of notes with errors is part of the report
-    print_stats(compute(kb.papers(), kb.skipped), fmt)
+    print_stats(compute(kb.papers(body=False), kb.skipped), fmt)
