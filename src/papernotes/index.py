@@ -251,6 +251,18 @@ class Index:
             for i, t, y, p, a, x, d, u in rows
         ]
 
+    def facet(self, field: str) -> list[tuple[str, int]]:
+        """``(value, number of notes)`` for every value of a list field (``topics``, ``tags``,
+        ``authors``), as written; for counting without loading every note."""
+        if field not in ("topics", "tags", "authors", "aliases"):
+            raise ValueError(f"not a list field: {field!r}")
+        rows = self.conn.execute(
+            "SELECT j.value, count(DISTINCT p.rowid) FROM papers p, json_each(p.data, ?) j "
+            "GROUP BY j.value",
+            (f"$.{field}",),
+        )
+        return [(str(v), int(n)) for v, n in rows]
+
     def document_frequencies(self, words: Iterable[str]) -> dict[str, int]:
         """How many notes use each of ``words`` (cut and folded as the FTS5 tokenizer does);
         for weighing words in ``related``."""

@@ -15,22 +15,27 @@ FACETS = ("tags", "topics", "authors")
 def facet_counts(
     papers: Iterable[Paper], facet: str, sort: str = "count", extra: Iterable[str] = ()
 ) -> list[tuple[str, int]]:
-    """``(value, number of notes)`` for a list field. Spellings differing only in case or
-    accents count as one, shown as most notes spell it. ``extra`` values (a taxonomy) appear
-    with 0 when no note uses them. Most used first (ties by name), or by name."""
+    """``(value, number of notes)`` for a list field (see :func:`merge_counts`)."""
     if facet not in FACETS:
         raise ValueError(f"unknown facet {facet!r}")
+    counts: Counter[str] = Counter()
+    for paper in papers:
+        counts.update(list(dict.fromkeys(getattr(paper, facet))))
+    return merge_counts(counts.items(), sort, extra)
+
+
+def merge_counts(
+    counts: Iterable[tuple[str, int]], sort: str = "count", extra: Iterable[str] = ()
+) -> list[tuple[str, int]]:
+    """Counts of values, with spellings differing only in case or accents counted as one and
+    shown as most notes spell it. ``extra`` values (a taxonomy) appear with 0 when no note
+    uses them. Most used first (ties by name), or by name."""
     notes: dict[str, int] = {}
     spellings: dict[str, dict[str, int]] = {}
-    for paper in papers:
-        for value in dict.fromkeys(getattr(paper, facet)):
-            key = fold(value)
-            notes[key] = notes.get(key, 0) + 1
-            seen = spellings.get(key)
-            if seen is None:
-                spellings[key] = {value: 1}
-            else:
-                seen[value] = seen.get(value, 0) + 1
+    for value, count in counts:
+        key = fold(value)
+        notes[key] = notes.get(key, 0) + count
+        spellings.setdefault(key, {})[value] = count
     for value in extra:
         spellings.setdefault(fold(value), {value: 0})
     rows = [(max(seen, key=seen.__getitem__), notes.get(k, 0)) for k, seen in spellings.items()]

@@ -48,21 +48,21 @@ def complete_ref(
         return []
     want = incomplete.casefold()
     items = [
-        CompletionItem(p.id, help=" ".join(p.title.split())[:70])
-        for p in kb.papers(body=False)
-        if p.id.casefold().startswith(want)
+        CompletionItem(row.id, help=" ".join(row.title.split())[:70])
+        for row in kb.index.headlines()
+        if row.id.casefold().startswith(want)
     ]
     return items[:MAX_ITEMS]
 
 
 def _values(ctx: click.Context, field: str, incomplete: str) -> list[CompletionItem]:
-    from papernotes.stats import facet_counts
+    from papernotes.stats import merge_counts
 
     kb = _kb(ctx)
     if kb is None:
         return []
     want = incomplete.casefold().lstrip("#")
-    rows = facet_counts(kb.papers(body=False), field)
+    rows = merge_counts(kb.index.facet(field))
     return [
         CompletionItem(value, help=f"{count} notes")
         for value, count in rows
