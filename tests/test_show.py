@@ -237,7 +237,7 @@ def test_rich_rendering_at_80_columns(notes: Path) -> None:
         "Manning, Chelsea Finn",
         "2023 · NeurIPS 2023",
         "arXiv:2305.18290",
-        "DPO alignment #dpo #rlhf #preference-optimization",
+        "DPO · alignment · #dpo #rlhf #preference-optimization",
         "Status: read · Rating: ★★★★★ · Read: 2024-02-08 · Added: 2024-02-01 ·",
         "notes/dpo.md",
     ]

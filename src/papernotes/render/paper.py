@@ -152,13 +152,17 @@ def renderables(paper: Paper, conn: Connections, shown_path: str) -> list[Render
         addresses.append_text(link(f"doi:{safe(paper.doi)}", f"https://doi.org/{paper.doi}"))
     if addresses:
         out.append(addresses)
-    parts = [
-        *((_one_line(a), "bold") for a in paper.aliases),
-        *((_one_line(t), "green") for t in paper.topics),
-        *((f"#{_one_line(t)}", "magenta") for t in paper.tags),
+    groups = [
+        Text(text, style=style)
+        for text, style in (
+            (", ".join(_one_line(a) for a in paper.aliases), "bold"),
+            (", ".join(_one_line(t) for t in paper.topics), "green"),
+            (" ".join(f"#{_one_line(t)}" for t in paper.tags), "magenta"),
+        )
+        if text
     ]
-    if parts:
-        out.append(Text(" ").join(Text(text, style=style) for text, style in parts))
+    if groups:
+        out.append(Text(" · ").join(groups))
     status = " · ".join(_status(paper, stars=True))
     out.append(Text(f"{status}{' · ' if status else ''}{safe(shown_path)}", style="dim"))
     if paper.abstract:
