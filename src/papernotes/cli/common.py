@@ -28,10 +28,10 @@ def get_store(ctx: click.Context) -> Store:
     return store
 
 
-def get_kb(ctx: click.Context) -> KnowledgeBase:
+def get_kb(ctx: click.Context, warn_skipped: bool = True) -> KnowledgeBase:
     """The knowledge base, its index brought up to date (a progress bar on a terminal for a
-    large build), after one line on stderr for each notice of the index and if some notes
-    were skipped for errors."""
+    large build), after one line on stderr for each notice of the index and (unless the
+    command reports it itself) if some notes were skipped for errors."""
     from papernotes.kb import open_kb
     from papernotes.render.index import progress_bar
 
@@ -42,7 +42,7 @@ def get_kb(ctx: click.Context) -> KnowledgeBase:
         finish()
     for notice in kb.notices:  # the index was rebuilt, or works from memory
         click.echo(notice, err=True)
-    if kb.skipped:
+    if warn_skipped and kb.skipped:
         noun = "note" if kb.skipped == 1 else "notes"
         click.echo(f"{kb.skipped} {noun} skipped: run papernotes check", err=True)
     return kb

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from papernotes.cli.common import format_option, get_store
+from papernotes.cli.common import format_option, get_kb
 
 
 @click.command("stats")
@@ -19,9 +19,8 @@ def stats_cmd(ctx: click.Context, fmt: str) -> None:
       papernotes stats
       papernotes stats --format json | jq .by_year
     """
-    from papernotes.kb import open_kb
     from papernotes.render.stats import print_stats
     from papernotes.stats import compute
 
-    kb = open_kb(get_store(ctx))  # the count of notes with errors is part of the report
+    kb = get_kb(ctx, warn_skipped=False)  # the count of notes with errors is in the report
     print_stats(compute(kb.papers(body=False), kb.skipped), fmt)
