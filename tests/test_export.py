@@ -152,3 +152,11 @@ def test_paper_url_order() -> None:
     )
     assert paper_url(Paper(id="a", title="A", doi="10.1/x")) == "https://doi.org/10.1/x"
     assert paper_url(Paper(id="a", title="A")) is None
+
+
+def test_output_into_a_missing_directory(notes: Path, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "refs.json"
+    result = run(notes, "export", "-o", str(target))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {target}: no such directory: {target.parent}\n"
+    assert not (tmp_path / "no").exists()

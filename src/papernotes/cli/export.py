@@ -65,6 +65,8 @@ def _write_output(path: Any, text: str, root: Any) -> None:
 
     if inside(root, path) and path.name.endswith(NOTE_SUFFIXES):
         raise WriteRefused(f"{path}: would become a note in the notes directory; not written")
+    if not path.parent.is_dir():
+        raise PapernotesError(f"{path}: no such directory: {path.parent}")
     try:
         atomic_write(path, text)
     except OSError as exc:
