@@ -499,3 +499,16 @@ def test_editor_with_an_unclosed_quote_is_a_clear_error(
     assert result.stderr == (
         'Error: cannot read $EDITOR ("vim \'unclosed; touch x"): No closing quotation\n'
     )
+
+
+def test_yaml_values_json_cannot_hold_do_not_break_the_index(tmp_path: Path) -> None:
+    """``!!set`` and ``.inf`` once made every index-backed command fail (found by test_fuzz)."""
+    notes = make_kb(tmp_path)
+    (notes / "odd.md").write_text(
+        "---\ntitle: Odd Values\nmine: !!set {b, a}\nbig: .inf\nsmall: -.inf\n---\n",
+        encoding="utf-8",
+    )
+    listed = run(notes, "list", "--format", "ids")
+    assert listed.exit_code == 0 and listed.stdout.split() == sorted([*GOOD_IDS, "odd"])
+    shown = run(notes, "show", "odd", "--format", "json")
+    assert json.loads(shown.stdout)["extra"] == {"mine": ["a", "b"], "big": None, "small": None}
