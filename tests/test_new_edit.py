@@ -12,9 +12,11 @@ import pytest
 
 from kbfactory import make_kb, run
 from papernotes.editor import editor_command
-from papernotes.errors import ConfigError, UsageError
-from papernotes.newnote import NewNote, render
+from papernotes.errors import ConfigError, UsageError, WriteRefused
+from papernotes.kb import open_kb
+from papernotes.newnote import NewNote, create, in_papers, render
 from papernotes.parse import parse_text
+from papernotes.store import open_store
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fake editors are shell scripts")
 
@@ -293,3 +295,13 @@ def test_render_rejects_toml_template() -> None:
         render(NewNote("T"), "+++\ntitle = 'x'\n+++\n")
     with pytest.raises(UsageError):
         render(NewNote("T", id="Not Valid"))
+
+
+def test_create_with_a_list_of_papers(tmp_path: Path) -> None:
+    store = open_store(make_kb(tmp_path, {"a": "---\ntitle: A\narxiv: 2401.00001\n---\n"}))
+    papers = open_kb(store).papers()
+    with pytest.raises(WriteRefused, match=r"arXiv:2401\.00001 already has a note: a"):
+        create(store, in_papers(papers), NewNote("B", arxiv="2401.00001"))
+    with pytest.raises(WriteRefused, match="a note with id 'a' exists"):
+        create(store, in_papers(papers), NewNote("Other", id="a"))
+    assert create(store, in_papers(papers), NewNote("B")).name == "b.md"

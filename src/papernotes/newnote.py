@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,22 +154,34 @@ def render(spec: NewNote, template: str | None = None, today: dt.date | None = N
     return f"---\n{_front_matter(meta)}---\n{body}"
 
 
-def create(
-    store: Store, papers: Sequence[Paper], spec: NewNote, today: dt.date | None = None
-) -> Path:
+Lookup = Callable[[str, str], Sequence[Paper]]
+
+
+def in_papers(papers: Sequence[Paper]) -> Lookup:
+    """A :data:`Lookup` over a list of papers (``kind`` is ``id`` or ``arxiv``)."""
+
+    def find(kind: str, value: str) -> list[Paper]:
+        if kind == "id":
+            return [p for p in papers if p.id.casefold() == value.casefold()]
+        return [p for p in papers if getattr(p, kind) == value]
+
+    return find
+
+
+def create(store: Store, find: Lookup, spec: NewNote, today: dt.date | None = None) -> Path:
     """Write the new note into the notes directory; refuse when its file, id or arXiv id is
-    taken. Returns the path written."""
+    taken (``find(kind, value)``: the notes with that ``id`` or ``arxiv``, such as
+    :meth:`papernotes.kb.KnowledgeBase.lookup`). Returns the path written."""
     from papernotes.parse import parse_text
 
     ident = note_id(spec)
     path = store.root / f"{ident}.md"
     if not inside(store.root, path):  # the slug cannot escape, but be sure
         raise WriteRefused(f"{path}: outside the notes directory; not written")
-    for paper in papers:
-        if paper.id.casefold() == ident.casefold():
-            raise WriteRefused(
-                f"a note with id {ident!r} exists ({paper.path}); choose another with --id"
-            )
+    for paper in find("id", ident):
+        raise WriteRefused(
+            f"a note with id {ident!r} exists ({paper.path}); choose another with --id"
+        )
     template_path = store.root / TEMPLATE_NAME
     template = None
     if template_path.is_file():
@@ -183,10 +195,7 @@ def create(
         problems = "; ".join(f"line {d.line}: {d.message}" for d in result.errors)
         raise ConfigError(f"{TEMPLATE_NAME} gives an invalid note: {problems}")
     if result.paper.arxiv:
-        for paper in papers:
-            if paper.arxiv == result.paper.arxiv:
-                raise WriteRefused(
-                    f"arXiv:{paper.arxiv} already has a note: {paper.id} ({paper.path})"
-                )
+        for paper in find("arxiv", result.paper.arxiv):
+            raise WriteRefused(f"arXiv:{paper.arxiv} already has a note: {paper.id} ({paper.path})")
     atomic_write(path, text, create=True)
     return path

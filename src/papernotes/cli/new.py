@@ -53,7 +53,7 @@ def new_cmd(
     kb = get_kb(ctx)
     spec = NewNote(" ".join(title), note_id, arxiv, authors, tags, topics, aliases)
     _warn_outside_taxonomy(ctx, spec.topics, spec.tags)
-    path = create(store, kb.papers(), spec)
+    path = create(store, kb.lookup, spec)
     click.echo(display_path(path))
     if edit:
         from papernotes.cli.edit import edit_and_check
