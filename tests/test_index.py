@@ -315,8 +315,61 @@ def test_a_warm_refresh_trusts_the_remembered_snapshot_only_when_alone(root: Pat
     other = Index.open(store(root))
     with indexing._Session(other.conn, indexing._generation(other.conn)).write():
         pass  # another process writes between two transactions of ours
-    with session.write():
-        session.remember("stale")
+    session.remember("stale")
     assert indexing._remembered(first.conn) is None
     assert load(store(root)).report == indexing.RefreshReport()  # read the files: no change
     assert indexing._remembered(first.conn) == indexing.digest(snapshot(root))
+
+
+def test_any_write_forgets_the_remembered_digest(root: Path) -> None:
+    """A process that writes after another remembered its digest (say, a note parsed from an
+    older stat) makes the next refresh read the files table again."""
+    from papernotes import indexing
+
+    index = load(store(root))
+    assert indexing._remembered(index.conn) is not None
+    with indexing._Session(index.conn, indexing._generation(index.conn)).write():
+        index.conn.execute("UPDATE files SET size = -1 WHERE path = 'alpha.md'")
+    assert indexing._remembered(index.conn) is None
+    report = load(store(root)).report
+    assert report is not None and report.updated == 1
+
+
+def test_progress_is_reported_per_batch(tmp_path: Path) -> None:
+    from papernotes.indexing import BATCH
+
+    root = tmp_path / "notes"
+    for i in range(BATCH + 10):
+        write(root, f"n{i:04d}.md", note(f"Note {i}"))
+    calls: list[tuple[int, int]] = []
+    load(store(root), lambda done, total: calls.append((done, total)))
+    assert calls == [(0, BATCH + 10), (BATCH, BATCH + 10), (BATCH + 10, BATCH + 10)]
+    calls.clear()
+    load(store(root), lambda done, total: calls.append((done, total)))
+    assert calls == []
+
+
+def test_the_progress_bar_is_drawn_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from papernotes.render import index as render_index
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    update, finish = render_index.progress_bar()
+    update(0, 10_000)  # stderr is not a terminal here: nothing drawn, nothing raised
+    update(10_000, 10_000)
+    finish()
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    update, finish = render_index.progress_bar()
+    update(0, 10)  # a small job: no bar
+    finish()
+    assert terminal.getvalue() == ""
+    update, finish = render_index.progress_bar()
+    update(0, 10_000)
+    update(5_000, 10_000)
+    finish()
+    assert "Indexing notes" in terminal.getvalue()

@@ -156,7 +156,10 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
         ("alignment year:2024 -tag:rlhf", ["kto"]),
         ("dpo OR year:2017", ["attention", "dpo", "kto"]),
         ("preference (tag:survey OR rating:3)", ["kto", "survey"]),
-        ("https://arxiv.org/abs/2305.18290", []),
+        ("https://arxiv.org/abs/2305.18290", ["dpo"]),  # an exact key, as in search
+        ("2305.18290", ["dpo"]),
+        ("10.48550/arXiv.2305.18290", ["dpo"]),
+        ("2305.18290 -rlhf", []),
     ],
 )
 def test_what_a_query_selects(kb: KnowledgeBase, query: str, expected: list[str]) -> None:

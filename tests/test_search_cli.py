@@ -157,9 +157,13 @@ def test_json_carries_score_and_all_fields(notes: Path) -> None:
     assert "explain" not in first
 
 
-def test_json_with_no_result_is_an_empty_list(notes: Path) -> None:
+def test_json_or_csv_with_no_result_is_still_valid(notes: Path) -> None:
     result = run(notes, "search", "nothingatall", "--format", "json", "--exact")
     assert (result.exit_code, result.stdout) == (1, "[]\n")
+    result = run(notes, "search", "nothingatall", "--format", "csv", "--exact")
+    assert result.exit_code == 1 and result.stdout.startswith("rank,score,id,title,")
+    assert result.stdout.count("\n") == 1
+    assert run(notes, "search", "nothingatall", "--format", "ids").stdout == ""
 
 
 def test_csv(notes: Path) -> None:

@@ -90,8 +90,7 @@ def refresh(
             if progress is not None and done <= total:
                 progress(done, total)
         todo = sorted(set(requeued))
-    with session.write():
-        session.remember(fingerprint)
+    session.remember(fingerprint)
     if report.changed >= BATCH:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return report
@@ -117,10 +116,10 @@ def _generation(conn: sqlite3.Connection) -> int:
 
 
 class _Session:
-    """The write transactions of one refresh. Each one counts itself in the ``generation``
-    of the index, so the refresh knows whether another process wrote meanwhile: only when
-    none did does the files table match this refresh's snapshot, which is then remembered
-    (a later refresh that finds the notes unchanged need not read the files table)."""
+    """The write transactions of one refresh. Each one forgets the remembered digest (the
+    files table changes) and counts itself in the ``generation`` of the index, so that the
+    refresh knows at its end whether another process wrote meanwhile: only when none did does
+    the files table match this refresh's snapshot, whose digest is then remembered."""
 
     def __init__(self, conn: sqlite3.Connection, generation: int) -> None:
         self.conn = conn
@@ -133,18 +132,20 @@ class _Session:
             now = _generation(self.conn)
             self.alone = self.alone and now == self.expected
             yield
+            self.conn.execute("DELETE FROM meta WHERE key = 'snapshot'")
             self.conn.execute(
                 "INSERT OR REPLACE INTO meta(key, value) VALUES ('generation', ?)", (str(now + 1),)
             )
             self.expected = now + 1
 
     def remember(self, fingerprint: str) -> None:
-        if self.alone:
-            self.conn.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES ('snapshot', ?)", (fingerprint,)
-            )
-        else:
-            self.conn.execute("DELETE FROM meta WHERE key = 'snapshot'")
+        """Remember ``fingerprint`` as the digest of the files table, if nobody else wrote."""
+        with write(self.conn):
+            if self.alone and _generation(self.conn) == self.expected:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('snapshot', ?)",
+                    (fingerprint,),
+                )
 
 
 @contextmanager

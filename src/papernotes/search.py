@@ -125,22 +125,28 @@ def search(
 
 
 def ids_matching(kb: KnowledgeBase, query: str | Query) -> list[str]:
-    """The ids of every note matching ``query`` (no ranking, no typo correction), sorted."""
+    """The ids of every note matching ``query``, sorted: the notes a search would find,
+    without ranking or typo correction (for ``list QUERY`` and ``export QUERY``)."""
     parsed = parse(query) if isinstance(query, str) else query
 
     def run(conn: sqlite3.Connection) -> list[str]:
-        pl = plan(prepare(conn, parsed, fix_typos=False))
+        prepared = prepare(conn, parsed, fix_typos=False)
+        pl = plan(prepared)
         if pl.match is not None:
-            rows = conn.execute(
-                "SELECT p.id FROM fts JOIN papers p ON p.rowid = fts.rowid "
-                f"WHERE fts MATCH ? AND {pl.where} ORDER BY p.id",
-                (pl.match, *pl.params),
-            )
+            source = "FROM fts JOIN papers p ON p.rowid = fts.rowid WHERE fts MATCH ? AND "
+            params: tuple[object, ...] = (pl.match, *pl.params)
         else:
-            rows = conn.execute(
-                f"SELECT p.id FROM papers p WHERE {pl.where} ORDER BY p.id", pl.params
-            )
-        return [str(r) for (r,) in rows]
+            source, params = "FROM papers p WHERE ", pl.params
+        firsts = _exact_matches(conn, prepared)
+        if not firsts:
+            rows = conn.execute(f"SELECT p.id {source}{pl.where} ORDER BY p.id", params)
+            return [str(i) for (i,) in rows]
+        found = {int(r) for (r,) in conn.execute(f"SELECT p.rowid {source}{pl.where}", params)}
+        ids = conn.execute(
+            "SELECT id FROM papers WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(sorted(found | set(firsts))),),
+        )
+        return [str(i) for (i,) in ids]
 
     return _guarded(kb, parsed.text, run)
 

@@ -64,7 +64,7 @@ def search_cmd(
     kb = get_kb(ctx)
     result = search(kb, text, limit=limit, exact=exact, explain=explain, count=fmt == "table")
     if not result.hits:
-        if fmt == "json":
+        if fmt in ("json", "csv"):  # still valid data: [] or the header
             print_results(result, fmt)
         shown = [f"{safe(paper_id)}  {safe(title)}" for paper_id, title in result.suggestions]
         raise NotFound(f"no notes match {safe(text)!r}", shown)
