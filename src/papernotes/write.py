@@ -65,8 +65,11 @@ def atomic_write(
     """Replace ``path`` with ``text`` atomically.
 
     ``create=True``: the file must not exist yet. Otherwise ``expected`` is the content the caller
-    read; if the file now holds something else (an edit made meanwhile) nothing is written.
+    read; if the file now holds something else (an edit made meanwhile) nothing is written. A
+    symlink's target is replaced, not the link (which would leave two notes for one paper).
     """
+    if not create and path.is_symlink():
+        path = Path(os.path.realpath(path))
     if create and path.exists():
         raise WriteRefused(f"{path}: already exists; not overwritten")
     if expected is not None:

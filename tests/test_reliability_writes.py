@@ -1,0 +1,274 @@
+"""Writes are safe (issue 8): a crash leaves the old note or the new one, never half of one; a
+note changed on disk since it was read is not overwritten; an import killed with SIGKILL at
+any moment leaves only notes that parse, and the next import finishes the job without
+duplicates or lost words."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+import pytest
+
+from kbfactory import make_kb, run
+from papernotes.errors import WriteRefused
+from papernotes.importers import apply_plan, plan_import
+from papernotes.model import Paper
+from papernotes.parse import parse_bytes
+from papernotes.write import atomic_write
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and symlinks")
+
+OLD = "---\ntitle: Old\n---\nThe user's words.\n"
+NEW = "---\ntitle: New\n---\nNew words.\n"
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
+
+
+# -- atomic_write --------------------------------------------------------------------------------
+
+
+def test_a_write_replaces_the_whole_file(tmp_path: Path) -> None:
+    path = tmp_path / "note.md"
+    path.write_text(OLD, encoding="utf-8")
+    atomic_write(path, NEW, expected=OLD.encode())
+    assert path.read_text(encoding="utf-8") == NEW
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("step", ["write", "fsync", "replace"])
+def test_a_crash_mid_write_leaves_the_old_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    """Whatever step fails (disk full, Ctrl-C), the note holds its old text in full."""
+    path = tmp_path / "note.md"
+    path.write_text(OLD, encoding="utf-8")
+
+    full = OSError(28, "No space left on device")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt if step == "fsync" else full
+
+    real_fdopen = os.fdopen
+
+    class HalfWritten:
+        """A temporary file that takes a few bytes and then finds the disk full."""
+
+        def __init__(self, handle: TextIO) -> None:
+            self.handle = handle
+
+        def __enter__(self) -> HalfWritten:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def write(self, text: str) -> None:
+            self.handle.write(text[:100])
+            self.handle.flush()
+            raise full
+
+    if step == "write":
+        monkeypatch.setattr("os.fdopen", lambda *a, **k: HalfWritten(real_fdopen(*a, **k)))
+    else:
+        monkeypatch.setattr(f"os.{step}", fail)
+    with pytest.raises((OSError, KeyboardInterrupt)):
+        atomic_write(path, NEW * 1000, expected=OLD.encode())
+    monkeypatch.undo()
+    assert path.read_text(encoding="utf-8") == OLD
+    assert leftovers(tmp_path) == []
+
+
+def test_a_note_changed_since_it_was_read_is_not_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "note.md"
+    path.write_text(OLD, encoding="utf-8")
+    read = path.read_bytes()
+    path.write_text(OLD + "An edit made meanwhile.\n", encoding="utf-8")  # the user's editor
+    with pytest.raises(WriteRefused) as refused:
+        atomic_write(path, NEW, expected=read)
+    assert refused.value.message == f"{path}: changed on disk since it was read; not overwritten"
+    assert path.read_text(encoding="utf-8") == OLD + "An edit made meanwhile.\n"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_note_deleted_since_it_was_read_is_not_recreated(tmp_path: Path) -> None:
+    path = tmp_path / "note.md"
+    path.write_text(OLD, encoding="utf-8")
+    read = path.read_bytes()
+    path.unlink()
+    with pytest.raises(WriteRefused, match="was deleted since it was read; not rewritten"):
+        atomic_write(path, NEW, expected=read)
+    assert not path.exists()
+
+
+def test_a_new_note_never_replaces_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "note.md"
+    path.write_text(OLD, encoding="utf-8")
+    with pytest.raises(WriteRefused, match="already exists; not overwritten"):
+        atomic_write(path, NEW, create=True)
+    # a file that appears between the check and the rename is not clobbered either
+    other = tmp_path / "other.md"
+    real_link = os.link
+
+    def racing_link(src: str, dst: str) -> None:
+        Path(dst).write_text(OLD, encoding="utf-8")
+        real_link(src, dst)
+
+    monkeypatch.setattr("os.link", racing_link)
+    with pytest.raises(WriteRefused, match="already exists; not overwritten"):
+        atomic_write(other, NEW, create=True)
+    assert other.read_text(encoding="utf-8") == OLD
+    assert leftovers(tmp_path) == []
+
+
+def test_a_symlinked_note_is_updated_through_its_link(tmp_path: Path) -> None:
+    """Replacing the link itself would leave the real note behind: two notes, one paper."""
+    real = tmp_path / "papers" / "real.md"
+    real.parent.mkdir()
+    real.write_text(OLD, encoding="utf-8")
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    atomic_write(link, NEW, expected=OLD.encode())
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8") == NEW
+
+
+def test_an_import_refuses_a_note_edited_between_plan_and_write(tmp_path: Path) -> None:
+    notes = make_kb(tmp_path)
+    incoming = Paper(
+        id="", title="KTO: Model Alignment as Prospect Theoretic Optimization", doi="10.1234/kto"
+    )
+    plan = plan_import([incoming], notes)
+    assert [a.kind for a in plan.actions] == ["merge"]
+    kto = notes / "kto.md"
+    edited = kto.read_text(encoding="utf-8") + "\nA thought added while the import ran.\n"
+    kto.write_text(edited, encoding="utf-8")
+    report = apply_plan(plan)
+    assert report.written == []
+    assert [why for _, why in report.refused] == [
+        f"{kto}: changed on disk since it was read; not overwritten"
+    ]
+    assert kto.read_text(encoding="utf-8") == edited
+
+
+def test_new_never_overwrites_an_existing_file(tmp_path: Path) -> None:
+    notes = make_kb(tmp_path)
+    before = (notes / "kto.md").read_bytes()
+    result = run(notes, "new", "Something", "--id", "kto")
+    assert result.exit_code == 1
+    assert (notes / "kto.md").read_bytes() == before
+
+
+def test_temporary_files_of_a_killed_write_are_not_notes(tmp_path: Path) -> None:
+    """What a write killed before its rename leaves behind (``.name.md.XXXX.tmp``, whole or
+    cut short) is never read as a note."""
+    notes = make_kb(tmp_path)
+    (notes / ".kto.md.k3j2_x.tmp").write_text(NEW, encoding="utf-8")
+    (notes / ".flame.md.a8b9c0.tmp").write_text(NEW[:9], encoding="utf-8")
+    listed = run(notes, "list", "--format", "ids")
+    assert listed.stdout.split() == sorted(p.stem for p in notes.glob("*.md"))
+    assert listed.stderr == ""
+    checked = run(notes, "check")
+    assert checked.stdout.endswith("5 notes, 5 ok, 0 with errors, 1 warning\n")
+
+
+# -- SIGKILL in the middle of a large import ------------------------------------------------------
+
+ENTRIES = 600
+EXISTING = range(0, ENTRIES, 5)  # one entry in five merges into a note the user already has
+KILL_AFTER = (40, 120, 240)  # new notes on disk before each SIGKILL (cumulative)
+
+
+def title(number: int) -> str:
+    return f"A Study of Widget Number {number} and Its Properties"
+
+
+def user_note(number: int) -> str:
+    return f"---\ntitle: {title(number)}\ntags: [mine]\n---\nMy own words about widget {number}.\n"
+
+
+def bibtex(entries: int) -> str:
+    return "".join(
+        f"@article{{w{n},\n  title = {{{title(n)}}},\n  author = {{Smith, Ann and Doe, Jo{n}}},\n"
+        f"  year = {{{2000 + n % 24}}},\n  journal = {{Journal of Widgets}},\n"
+        f"  abstract = {{We study widget {n}.}}\n}}\n\n"
+        for n in range(entries)
+    )
+
+
+def check_notes(notes: Path) -> dict[str, Paper]:
+    """Every note file parses, the user's notes keep their words; the papers by file stem."""
+    papers: dict[str, Paper] = {}
+    for path in notes.glob("*.md"):
+        result = parse_bytes(path.read_bytes(), path.name, stem=path.stem)
+        assert result.paper is not None, (path.name, result.errors)
+        papers[path.stem] = result.paper
+    for number in EXISTING:
+        paper = papers[f"widget-{number}"]
+        assert paper.tags == ("mine",)
+        assert f"My own words about widget {number}." in paper.body
+    return papers
+
+
+def new_notes(notes: Path) -> int:
+    return sum(1 for e in os.scandir(notes) if e.name.endswith(".md")) - len(EXISTING)
+
+
+def import_process(notes: Path, source: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "papernotes", "--notes-dir", str(notes), "import", str(source)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_sigkill_in_the_middle_of_a_large_import(tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for number in EXISTING:
+        (notes / f"widget-{number}.md").write_text(user_note(number), encoding="utf-8")
+    source = tmp_path / "widgets.bib"
+    source.write_text(bibtex(ENTRIES), encoding="utf-8")
+    assert run(notes, "index").exit_code == 0  # an index exists before the crashes
+
+    kills = 0
+    for target in KILL_AFTER:
+        proc = import_process(notes, source)
+        deadline = time.monotonic() + 120
+        while new_notes(notes) < target and proc.poll() is None:
+            assert time.monotonic() < deadline, "the import made no progress"
+            time.sleep(0.002)
+        assert proc.poll() is None, "the import ended before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL
+        kills += 1
+        papers = check_notes(notes)
+        assert target <= len(papers) - len(EXISTING) < ENTRIES - len(EXISTING)
+        # whatever was left, the next command's index matches the files: temporary files of the
+        # killed writes (".name.md.XXXX.tmp") are not notes
+        listed = run(notes, "list", "--format", "ids")
+        assert listed.exit_code == 0, listed.output
+        assert sorted(listed.stdout.split()) == sorted(p.id for p in papers.values())
+    assert kills == len(KILL_AFTER)
+
+    # the next import finishes the job: every paper once, merges complete, nothing lost
+    proc = import_process(notes, source)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err.decode()
+    papers = check_notes(notes)
+    assert len(papers) == ENTRIES
+    assert sorted(p.title for p in papers.values()) == sorted(title(n) for n in range(ENTRIES))
+    for number in EXISTING:
+        assert f"We study widget {number}." in papers[f"widget-{number}"].body
+    listed = run(notes, "list", "--format", "ids")
+    assert sorted(listed.stdout.split()) == sorted(p.id for p in papers.values())
+    assert run(notes, "check").stdout.endswith(
+        f"{ENTRIES} notes, {ENTRIES} ok, 0 with errors, 0 warnings\n"
+    )
