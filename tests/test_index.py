@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from papernotes import index as index_module
-from papernotes.index import Index, index_location, load
+from papernotes.index import SCHEMA_VERSION, Index, index_location, load
 from papernotes.kb import open_kb
 from papernotes.search import ids_matching, search
 from papernotes.store import Store, open_store, snapshot
@@ -210,7 +210,9 @@ def test_old_schema_or_parser_version_rebuilds(root: Path, monkeypatch: pytest.M
     kb.index.conn.execute("PRAGMA user_version = 99")
     kb.index.close()
     kb = open_kb(store(root))
-    assert kb.notices == ["rebuilding the search index: its format changed (version 99, now 1)"]
+    assert kb.notices == [
+        f"rebuilding the search index: its format changed (version 99, now {SCHEMA_VERSION})"
+    ]
     assert len(kb) == 3
     kb.index.close()
     monkeypatch.setattr(index_module, "PARSER_VERSION", 1000)

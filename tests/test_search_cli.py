@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from papernotes.cli import cli
+from papernotes.index import SCHEMA_VERSION
 
 NOTES = {
     "dpo": """---
@@ -233,7 +234,7 @@ def test_index_status(notes: Path) -> None:
     assert lines[2:] == [
         "notes:    4 indexed",
         "state:    1 note files changed since the last refresh",
-        "versions: schema 1, parser 1",
+        f"versions: schema {SCHEMA_VERSION}, parser 1",
     ]
     assert run(notes, "index", "--status", "--rebuild").exit_code == 2
 
@@ -249,3 +250,10 @@ def test_a_rebuilt_index_says_so(notes: Path) -> None:
     assert result.stderr == (
         "the search index was unreadable (file is not a database); rebuilding it\n"
     )
+
+
+def test_words_or_a_field_rank_the_word_matches_first(notes: Path) -> None:
+    result = run(notes, "search", "mixture OR year:2023", "--format", "ids")
+    assert result.stdout == "mixtral\nhostile\ndpo\n"
+    data = json.loads(run(notes, "search", "mixture OR year:2023", "--format", "json").stdout)
+    assert [d["score"] > 0 for d in data] == [True, True, False]
