@@ -12,7 +12,9 @@ from papernotes.cli.common import format_option, get_kb
     context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]},
 )
 @click.argument("query", nargs=-1, required=True)
-@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Hits.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Notes to show."
+)
 @click.option(
     "--exact", is_flag=True, help="No typo correction, no other word forms: words as typed."
 )
