@@ -190,6 +190,12 @@ def test_location_from_env_and_config(
             lambda p: p.write_bytes(p.read_bytes()[:100] + b"\xff" * 5000 + p.read_bytes()[5100:]),
             id="scribbled",
         ),
+        pytest.param(  # a page the warm path does not read: found by a later read, healed there
+            lambda p: p.write_bytes(
+                p.read_bytes()[:8192] + b"\xff" * 4096 + p.read_bytes()[12288:]
+            ),
+            id="page-3",
+        ),
     ],
 )
 def test_a_damaged_index_is_rebuilt(root: Path, damage: object) -> None:
@@ -202,7 +208,7 @@ def test_a_damaged_index_is_rebuilt(root: Path, damage: object) -> None:
     kb = open_kb(store(root))
     assert [p.id for p in kb.papers()] == ["alpha", "beta", "gamma"]
     assert search(kb, "diffusion").hits[0].paper.id == "gamma"
-    assert len(kb.notices) == 1 and "search index" in kb.notices[0]
+    assert len(kb.notices) <= 1 and all("search index" in n for n in kb.notices)
 
 
 def test_old_schema_or_parser_version_rebuilds(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -375,3 +381,34 @@ def test_the_progress_bar_is_drawn_only_on_a_terminal(monkeypatch: pytest.Monkey
     update(5_000, 10_000)
     finish()
     assert "Indexing notes" in terminal.getvalue()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["DROP TABLE papers", "DROP TABLE fts", "DROP INDEX keys_value", "ALTER TABLE files ADD x"],
+)
+def test_an_index_whose_tables_were_changed_is_rebuilt(root: Path, statement: str) -> None:
+    kb = open_kb(store(root))
+    kb.index.conn.execute(statement)
+    kb.index.close()
+    kb = open_kb(store(root))
+    assert kb.notices == ["rebuilding the search index: its tables are not the expected ones"]
+    assert ids_matching(kb, "diffusion") == ["gamma"] and len(kb) == 3
+
+
+def test_a_read_that_finds_the_index_damaged_rebuilds_it_and_reads_again(root: Path) -> None:
+    kb = open_kb(store(root))
+
+    class Damaged:
+        def execute(self, *args: object) -> None:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+
+        def close(self) -> None:
+            pass
+
+    kb.index.conn = Damaged()  # type: ignore[assignment]
+    assert kb.skipped == 0 and [p.id for p in kb.papers()] == ["alpha", "beta", "gamma"]
+    assert kb.notices == [
+        "the search index was damaged (database disk image is malformed); rebuilding it"
+    ]
+    assert search(kb, "diffusion").hits[0].paper.id == "gamma"

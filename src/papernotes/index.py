@@ -22,15 +22,16 @@ rebuilds itself when either changes. Notes are only ever read, never written.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from papernotes.errors import ConfigError, Diagnostic, IndexFailure
 from papernotes.indexing import Progress, RefreshReport, refresh, write
@@ -62,6 +63,11 @@ _SCHEMA = (
         tokenize = 'unicode61 remove_diacritics 2')""",
     "CREATE VIRTUAL TABLE fts_vocab USING fts5vocab(fts, row)",
 )
+# name -> the SQL that SQLite keeps for it; and the shadow tables of the FTS5 table
+_EXPECTED = {
+    re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX) (\w+)", sql)[0]: sql for sql in _SCHEMA
+}
+_SHADOWS = tuple(f"fts_{shadow}" for shadow in ("data", "idx", "content", "docsize", "config"))
 _TUPLE_FIELDS = ("aliases", "authors", "topics", "tags", "related", "links")
 
 __all__ = ["Index", "IndexStatus", "Progress", "RefreshReport", "index_location", "load"]
@@ -111,6 +117,30 @@ class IndexStatus:
     parser_version: int
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _healing(method: Callable[Concatenate[Index, P], R]) -> Callable[Concatenate[Index, P], R]:
+    """A reading method that, when the database turns out to be damaged, rebuilds the index
+    (:meth:`Index.heal`) and reads again; any other SQLite error becomes an IndexFailure."""
+
+    @functools.wraps(method)
+    def read(self: Index, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            if not is_corrupt(exc):
+                raise failure(self, exc) from None
+            self.heal(exc)
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise failure(self, exc) from None
+
+    return read
+
+
 @dataclass
 class Index:
     """An open index. ``location`` None: an in-memory database (nothing persists)."""
@@ -120,6 +150,7 @@ class Index:
     location: Path | None
     notices: list[str] = field(default_factory=list)
     report: RefreshReport | None = None  # what the last refresh changed
+    identity: tuple[int, int] | None = None  # of the file opened (see _discard)
 
     # ------------------------------------------------------------------ opening
 
@@ -132,22 +163,26 @@ class Index:
         if location is None:
             return cls._in_memory(store, [])
         notices: list[str] = []
-        for attempt in range(2):
-            conn = None
+        for attempt in range(3):
+            conn = identity = None
             try:
                 location.parent.mkdir(parents=True, exist_ok=True)
                 conn = _connect(location)
+                identity = _identity(location)
                 why = _prepare(conn, store)
                 if why:
                     notices.append(f"rebuilding the search index: {why}")
-                return cls(store, conn, location, notices)
+                return cls(store, conn, location, notices, identity=identity)
             except (OSError, sqlite3.Error) as exc:
                 if conn is not None:
-                    conn.close()
+                    with suppress(sqlite3.Error):
+                        conn.close()
                 if isinstance(exc, sqlite3.Error) and is_corrupt(exc) and attempt == 0:
-                    _discard(location)
+                    _discard(location, identity)
                     notices.append(f"the search index was unreadable ({exc}); rebuilding it")
                     continue
+                if is_unwritable(exc) and attempt < 2:
+                    continue  # its folder may have been deleted meanwhile: try again
                 if is_unwritable(exc):
                     return cls._in_memory(store, [*notices, _memory_notice(location, exc)])
                 raise IndexFailure(f"cannot open the search index {location}: {exc}") from None
@@ -159,15 +194,21 @@ class Index:
         _prepare(conn, store)
         return cls(store, conn, None, notices)
 
-    def heal(self, exc: sqlite3.Error) -> Index:
-        """A fresh, empty index in place of this damaged one (refresh it next)."""
-        self.conn.close()
-        if self.location is None:
-            return Index._in_memory(self.store, self.notices)
-        _discard(self.location)
-        fresh = Index.open(self.store)
-        fresh.notices[:0] = [*self.notices, f"the search index was damaged ({exc}); rebuilt it"]
-        return fresh
+    def heal(self, exc: sqlite3.Error, progress: Progress | None = None) -> Index:
+        """Replace this damaged index, in place, by a new one filled from the notes; returns
+        itself. (A file found damaged while opening is replaced by :meth:`open`; one found
+        damaged later, by any reading method, here.)"""
+        with suppress(sqlite3.Error):
+            self.conn.close()
+        if self.location is not None:
+            _discard(self.location, self.identity)
+            fresh = Index.open(self.store)
+        else:
+            fresh = Index._in_memory(self.store, [])
+        self.conn, self.location, self.identity = fresh.conn, fresh.location, fresh.identity
+        self.notices += [f"the search index was damaged ({exc}); rebuilding it", *fresh.notices]
+        self.refresh(progress)
+        return self
 
     def close(self) -> None:
         self.conn.close()
@@ -188,10 +229,12 @@ class Index:
 
     # ------------------------------------------------------------------ reading
 
+    @_healing
     def count(self) -> int:
         """Indexed notes."""
         return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
+    @_healing
     def papers(self, rowids: Sequence[int], body: bool = True) -> list[Paper]:
         """The papers with these rowids, in this order (``body=False``: with ``body=""``)."""
         if not rowids:
@@ -209,6 +252,7 @@ class Index:
         found = {rowid: _paper(data, text) for rowid, data, text in self.conn.execute(sql, (ids,))}
         return [found[r] for r in rowids if r in found]
 
+    @_healing
     def all_papers(self, body: bool = True) -> list[Paper]:
         """Every indexed paper, sorted by id."""
         if body:
@@ -219,6 +263,7 @@ class Index:
             sql = "SELECT data, '' FROM papers ORDER BY id"
         return [_paper(data, text) for data, text in self.conn.execute(sql)]
 
+    @_healing
     def rowids(self, paper_ids: Iterable[str]) -> list[int]:
         """The rowids of these paper ids (unknown ids left out), in order."""
         out = []
@@ -229,6 +274,7 @@ class Index:
                 out.append(int(found[0]))
         return out
 
+    @_healing
     def lookup(self, kind: str, value: str) -> list[int]:
         """Rowids of papers whose ``kind`` key (id, file, alias, title, arxiv, doi, tag) is
         ``value`` (already folded the way the index folds it)."""
@@ -238,6 +284,7 @@ class Index:
         )
         return [int(r) for (r,) in rows]
 
+    @_healing
     def headlines(self) -> list[Headline]:
         """Every paper's id, title, year, path, aliases, arXiv id, DOI and url, by id: enough to
         resolve a reference, and much faster to load than whole papers."""
@@ -251,6 +298,7 @@ class Index:
             for i, t, y, p, a, x, d, u in rows
         ]
 
+    @_healing
     def facet(self, field: str) -> list[tuple[str, int]]:
         """``(value, number of notes)`` for every value of a list field (``topics``, ``tags``,
         ``authors``), as written; for counting without loading every note."""
@@ -263,6 +311,7 @@ class Index:
         )
         return [(str(v), int(n)) for v, n in rows]
 
+    @_healing
     def document_frequencies(self, words: Iterable[str]) -> dict[str, int]:
         """How many notes use each of ``words`` (cut and folded as the FTS5 tokenizer does);
         for weighing words in ``related``."""
@@ -275,6 +324,7 @@ class Index:
             out.update((str(t), int(n)) for t, n in self.conn.execute(sql, chunk))
         return out
 
+    @_healing
     def more_like(self, words: Sequence[str], limit: int) -> list[int]:
         """Rowids of the notes that best match any of ``words`` (BM25), best first."""
         if not words:
@@ -286,6 +336,7 @@ class Index:
         )
         return [int(r) for (r,) in rows]
 
+    @_healing
     def link_sources(self, names: Iterable[str] = ()) -> list[tuple[str, str]]:
         """``(paper id, link target as written)`` for the ``related`` ids and wikilinks of every
         note, or only of notes whose front matter mentions one of ``names`` (compared as SQL
@@ -302,6 +353,7 @@ class Index:
         )
         return [(str(i), str(v)) for i, v in rows]
 
+    @_healing
     def problems(self) -> list[Diagnostic]:
         """Why note files are not indexed (errors, duplicate ids), by path."""
         rows = self.conn.execute(
@@ -313,20 +365,16 @@ class Index:
             for line, message in json.loads(problems)
         ]
 
+    @_healing
     def skipped(self) -> int:
         """Note files left out of the index because of errors."""
         row = self.conn.execute("SELECT count(*) FROM files WHERE problems IS NOT NULL")
         return int(row.fetchone()[0])
 
+    @_healing
     def status(self, pending: bool = True) -> IndexStatus:
         """Counts, size and location, and (unless ``pending`` is False: then 0) how many notes
         changed since the last refresh."""
-        try:
-            return self._status(pending)
-        except sqlite3.Error as exc:
-            raise failure(self, exc) from None
-
-    def _status(self, pending: bool) -> IndexStatus:
         changes = 0
         if pending:
             current = snapshot(self.store.root)
@@ -352,26 +400,29 @@ class Index:
 
 def load(store: Store, progress: Progress | None = None, rebuild: bool = False) -> Index:
     """The index of ``store``, brought up to date (``rebuild``: from scratch); a file found
-    damaged on the way is rebuilt. :class:`IndexFailure` when it cannot be used at all."""
+    damaged on the way is rebuilt, one that cannot be written is replaced by an index in
+    memory. :class:`IndexFailure` when it cannot be used at all."""
     index = Index.open(store)
-    for attempt in range(2):
+    try:
+        if rebuild:
+            index.rebuild(progress)
+        else:
+            index.refresh(progress)
+        return index
+    except sqlite3.Error as exc:
+        error: sqlite3.Error = exc
+    if is_corrupt(error):
         try:
-            if rebuild and attempt == 0:
-                index.rebuild(progress)
-            else:
-                index.refresh(progress)
-            return index
-        except sqlite3.Error as exc:
-            if attempt == 0 and is_corrupt(exc):
-                index = index.heal(exc)
-            elif attempt == 0 and is_unwritable(exc) and index.location is not None:
-                index.close()
-                index = Index._in_memory(
-                    store, [*index.notices, _memory_notice(index.location, exc)]
-                )
-            else:
-                raise failure(index, exc) from None
-    raise AssertionError("unreachable")  # pragma: no cover
+            return index.heal(error, progress)
+        except sqlite3.Error as again:
+            error = again
+    if not is_unwritable(error) or index.location is None:
+        raise failure(index, error)
+    with suppress(sqlite3.Error):
+        index.close()
+    memory = Index._in_memory(store, [*index.notices, _memory_notice(index.location, error)])
+    memory.refresh(progress)
+    return memory
 
 
 def failure(index: Index, exc: sqlite3.Error) -> IndexFailure:
@@ -397,11 +448,12 @@ def is_corrupt(exc: BaseException) -> bool:
 
 
 def is_unwritable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the index cannot be created or written there."""
+    """Whether ``exc`` says the index cannot be created or written there (a read-only or
+    full disk, a folder that is not there or was deleted meanwhile: an I/O error)."""
     if isinstance(exc, OSError):
         return True
     code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (_READONLY, _CANTOPEN, _FULL)
+    return code is not None and code & 0xFF in (_READONLY, _CANTOPEN, _FULL, _IOERR)
 
 
 def _memory_notice(location: Path, exc: BaseException) -> str:
@@ -453,6 +505,9 @@ def _stale(conn: sqlite3.Connection, store: Store) -> str | None:
         return ""
     if version != SCHEMA_VERSION:
         return f"its format changed (version {version}, now {SCHEMA_VERSION})"
+    tables = dict(conn.execute("SELECT name, sql FROM sqlite_master"))
+    if any(tables.get(n) != sql for n, sql in _EXPECTED.items()) or set(_SHADOWS) - set(tables):
+        return "its tables are not the expected ones"
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     if meta.get("parser") != str(PARSER_VERSION):
         return "the note parser changed"
@@ -495,36 +550,39 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _discard(location: Path) -> None:
-    """Delete a damaged index file (and its WAL), holding a lock so that two processes
-    healing at once do not delete each other's fresh file."""
+def _identity(location: Path) -> tuple[int, int] | None:
+    """Which file is at ``location`` now (device, inode), if any."""
+    try:
+        found = os.stat(location)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _discard(location: Path, identity: tuple[int, int] | None) -> None:
+    """Delete a damaged index file (and its WAL), unless another process has replaced it
+    meanwhile (the file there is no longer ``identity``); under a lock, so that two
+    processes healing at once do not delete each other's new file."""
     with _lock(location):
-        probe = None
-        try:
-            probe = sqlite3.connect(str(location), timeout=BUSY_TIMEOUT)
-            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            probe.execute("PRAGMA quick_check(1)").fetchone()
-            healthy = probe.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-        except sqlite3.Error:
-            healthy = False
-        finally:
-            if probe is not None:
-                probe.close()
-        if healthy:
-            return  # another process rebuilt it meanwhile
+        if identity is not None and _identity(location) not in (identity, None):
+            return
         for suffix in ("", "-wal", "-shm", "-journal"):
-            with suppress(FileNotFoundError):
+            with suppress(OSError):
                 os.unlink(f"{location}{suffix}")
 
 
 @contextmanager
 def _lock(location: Path) -> Iterator[None]:
+    """An exclusive lock beside the index (none when it cannot be taken: a best effort)."""
     try:
         import fcntl
-    except ImportError:  # pragma: no cover - not on POSIX
+
+        location.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(f"{location}.lock", "a+b")  # noqa: SIM115
+    except (ImportError, OSError):
         yield
         return
-    with open(f"{location}.lock", "a+b") as handle:
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -158,8 +158,7 @@ def _guarded(kb: KnowledgeBase, text: str, run: Callable[[sqlite3.Connection], T
             return run(kb.index.conn)
         except sqlite3.Error as exc:
             if attempt == 0 and is_corrupt(exc):
-                kb.index = kb.index.heal(exc)
-                kb.index.refresh()
+                kb.index = kb.index.heal(exc)  # rebuilt and filled again
                 continue
             if isinstance(exc, sqlite3.OperationalError) and "fts5" in str(exc):
                 raise UsageError(f"cannot run the query {text!r} (please report this)") from None
