@@ -17,6 +17,12 @@ def main() -> None:
         # the same line click's version_option prints
         sys.stdout.write(f"papernotes, version {__version__}\n")
         return
+    import gc
+
+    # A command is a short-lived process that makes almost no reference cycles: collecting
+    # every 100,000 allocations instead of 700 spares a search ~5 ms spent traversing what its
+    # imports created; a long command (a rebuild, a large import) still collects.
+    gc.set_threshold(100_000, 50, 100)
     from papernotes.cli import main as cli_main
 
     cli_main()
