@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import papernotes.__main__ as papernotes_main
 from papernotes import __version__
 from papernotes.__main__ import main
 from papernotes.cli import cli
@@ -35,16 +38,6 @@ def test_version_does_not_import_click() -> None:
     assert result.stdout.splitlines() == [f"papernotes, version {__version__}", "[]"]
 
 
-def test_other_arguments_go_to_the_command_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(sys, "argv", ["papernotes", "--help"])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    assert exit_info.value.code == 0
-    assert "Usage: papernotes" in capsys.readouterr().out
-
-
 def test_parser_imports_pyyaml_only_when_a_note_is_parsed() -> None:
     code = (
         "import sys; import papernotes.parse as p; before = 'yaml' in sys.modules;"
@@ -54,3 +47,67 @@ def test_parser_imports_pyyaml_only_when_a_note_is_parsed() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["False", "True"]
+
+
+class _Exited(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "stream", "text"),
+    [
+        (["--help"], 0, "out", "Usage: papernotes"),
+        (["nosuchcommand"], 2, "err", "No such command 'nosuchcommand'"),
+        (["check", "--no-such-option"], 2, "err", "No such option"),
+    ],
+)
+def test_exit_status_and_output_survive_the_quick_exit(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    status: int,
+    stream: str,
+    text: str,
+) -> None:
+    def fake_exit(code: int) -> None:
+        raise _Exited(code)
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    monkeypatch.setattr(sys, "argv", ["papernotes", *argv])
+    with pytest.raises(_Exited) as exited:
+        main()
+    assert exited.value.status == status
+    captured = capsys.readouterr()
+    assert text in (captured.out if stream == "out" else captured.err)
+
+
+@pytest.mark.parametrize(("code", "status"), [(None, 0), (3, 3), ("a message", 1)])
+def test_quick_exit_codes_are_those_of_sys_exit(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    code: object,
+    status: int,
+) -> None:
+    def fake_exit(code: int) -> None:
+        raise _Exited(code)
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    with pytest.raises(_Exited) as exited:
+        papernotes_main._leave(code)
+    assert exited.value.status == status
+    assert capsys.readouterr().err == ("a message\n" if status == 1 else "")
+
+
+def test_the_console_script_exits_with_the_command_status(tmp_path: Path) -> None:
+    empty = tmp_path / "notes"
+    empty.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "papernotes", "--notes-dir", str(empty), "search", "anything"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
