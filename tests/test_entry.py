@@ -55,6 +55,18 @@ class _Exited(Exception):
         self.status = status
 
 
+@pytest.fixture
+def quick_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """os._exit raises _Exited; no tracer is seen (as when the tests run under coverage)."""
+
+    def fake_exit(code: int) -> None:
+        raise _Exited(code)
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    monkeypatch.setattr(sys, "gettrace", lambda: None)
+    monkeypatch.setattr(sys, "getprofile", lambda: None)
+
+
 @pytest.mark.parametrize(
     ("argv", "status", "stream", "text"),
     [
@@ -63,6 +75,7 @@ class _Exited(Exception):
         (["check", "--no-such-option"], 2, "err", "No such option"),
     ],
 )
+@pytest.mark.usefixtures("quick_exit")
 def test_exit_status_and_output_survive_the_quick_exit(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -71,10 +84,6 @@ def test_exit_status_and_output_survive_the_quick_exit(
     stream: str,
     text: str,
 ) -> None:
-    def fake_exit(code: int) -> None:
-        raise _Exited(code)
-
-    monkeypatch.setattr(os, "_exit", fake_exit)
     monkeypatch.setattr(sys, "argv", ["papernotes", *argv])
     with pytest.raises(_Exited) as exited:
         main()
@@ -84,20 +93,23 @@ def test_exit_status_and_output_survive_the_quick_exit(
 
 
 @pytest.mark.parametrize(("code", "status"), [(None, 0), (3, 3), ("a message", 1)])
+@pytest.mark.usefixtures("quick_exit")
 def test_quick_exit_codes_are_those_of_sys_exit(
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    code: object,
+    code: str | int | None,
     status: int,
 ) -> None:
-    def fake_exit(code: int) -> None:
-        raise _Exited(code)
-
-    monkeypatch.setattr(os, "_exit", fake_exit)
     with pytest.raises(_Exited) as exited:
         papernotes_main._leave(code)
     assert exited.value.status == status
     assert capsys.readouterr().err == ("a message\n" if status == 1 else "")
+
+
+def test_under_a_profiler_the_usual_exit_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "getprofile", lambda: print)
+    with pytest.raises(SystemExit) as exited:
+        papernotes_main._leave(4)
+    assert exited.value.code == 4
 
 
 def test_the_console_script_exits_with_the_command_status(tmp_path: Path) -> None:
