@@ -39,7 +39,7 @@ from papernotes.model import PARSER_VERSION, Paper
 from papernotes.query import COLUMNS, fts_string
 from papernotes.store import CONFIG_NAME, Store, snapshot
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 ENV_INDEX = "PAPERNOTES_INDEX"
 BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write
 
@@ -50,6 +50,8 @@ _SCHEMA = (
         path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
         paper INTEGER, dup_of TEXT, problems TEXT) WITHOUT ROWID""",
     "CREATE INDEX files_dup ON files(dup_of) WHERE dup_of IS NOT NULL",
+    # every command counts the skipped notes: without this, a scan of all files (8 ms at 75k)
+    "CREATE INDEX files_problems ON files(path) WHERE problems IS NOT NULL",
     # one row per indexed paper; data is Paper.to_dict() without the body (kept in fts)
     """CREATE TABLE papers(
         rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, path TEXT NOT NULL,
