@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from papernotes import store
+from papernotes import indexing, store
 
 
 @pytest.fixture
@@ -67,3 +67,20 @@ def test_an_in_place_edit_changes_the_snapshot(notes: Path) -> None:
     assert {k: v for k, v in after.items() if k != "sub/c.md"} == {
         k: v for k, v in before.items() if k != "sub/c.md"
     }
+
+
+@pytest.mark.parametrize("forked", [False, True])
+def test_scan_digest_is_the_digest_of_the_snapshot(
+    notes: Path, monkeypatch: pytest.MonkeyPatch, forked: bool
+) -> None:
+    if forked and not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(store, "PARALLEL_STAT_MIN", 1 if forked else 10**9)
+    monkeypatch.setattr(store, "_can_fork", lambda: True)
+    scanned = store.scan(notes)
+    assert scanned.snapshot() == expected(notes)
+    assert scanned.digest == indexing.digest(scanned.snapshot())
+    assert list(scanned.snapshot()) == list(store.snapshot(notes))  # the same order each time
+    with open(notes / "a.md", "a", encoding="utf-8") as handle:
+        handle.write("edited\n")
+    assert store.scan(notes).digest != scanned.digest

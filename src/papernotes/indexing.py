@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from papernotes.model import Paper
 from papernotes.query import COLUMNS
-from papernotes.store import Snapshot, snapshot
+from papernotes.store import Snapshot, scan
 
 if TYPE_CHECKING:
     from papernotes.parse import ParseResult
@@ -53,11 +53,12 @@ def refresh(
     conn: sqlite3.Connection, root: Path, progress: Progress | None = None
 ) -> RefreshReport:
     """Bring the index in ``conn`` up to date with the notes under ``root``."""
-    current = snapshot(root)
+    scanned = scan(root)
     report = RefreshReport()
-    fingerprint = digest(current)
+    fingerprint = scanned.digest  # == digest(current)
     if _remembered(conn) == fingerprint:
-        return report  # the warm path: nothing else is read
+        return report  # the warm path: nothing else is read (nor the stats unmarshalled)
+    current = scanned.snapshot()
     conn.execute("BEGIN")  # the generation and the files, as of one moment
     try:
         session = _Session(conn, _generation(conn))

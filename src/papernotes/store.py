@@ -126,15 +126,44 @@ def snapshot(root: Path) -> Snapshot:
     """Every note under ``root`` (as :func:`iter_notes` finds them) -> ``(size, mtime_ns)``,
     keyed by the path relative to ``root`` with ``/``: what the index compares to see new,
     edited and deleted notes. One ``stat`` per note; notes that vanish meanwhile are left out."""
+    return scan(root).snapshot()
+
+
+class Scan:
+    """The stats of the notes (see :func:`scan`): their digest at once, the mapping on demand
+    (a forked child's half stays marshalled until it is asked for)."""
+
+    def __init__(self, parts: list[Snapshot | bytes]) -> None:
+        import hashlib
+
+        self._parts = parts
+        # equal to the SHA-1 of marshal.dumps(self.snapshot(), 2): format 2 has no back-
+        # references, so a dict's bytes are "{", its items' bytes in order, and "0"
+        digest = hashlib.sha1(b"{", usedforsecurity=False)
+        for part in parts:
+            data = part if isinstance(part, bytes) else marshal.dumps(part, 2)
+            digest.update(memoryview(data)[1:-1])
+        digest.update(b"0")
+        self.digest = digest.hexdigest()
+
+    def snapshot(self) -> Snapshot:
+        out: Snapshot = {}
+        for part in self._parts:
+            out.update(marshal.loads(part) if isinstance(part, bytes) else part)
+        return out
+
+
+def scan(root: Path) -> Scan:
+    """Stat every note under ``root`` (see :func:`snapshot`). From PARALLEL_STAT_MIN notes on,
+    a forked child stats half of them."""
     rels = [prefix + name for _, prefix, names in _walk(root, ordered=False) for name in names]
     if len(rels) < PARALLEL_STAT_MIN or not _can_fork():
-        return _stat(root, rels)
+        return Scan([_stat(root, rels)])
     half = len(rels) // 2
-    child = _in_child(lambda: _stat(root, rels[half:]))
-    out = _stat(root, rels[:half])
+    child = _in_child(lambda: marshal.dumps(_stat(root, rels[half:]), 2))
+    mine = _stat(root, rels[:half])
     theirs = child()
-    out.update(theirs if theirs is not None else _stat(root, rels[half:]))
-    return out
+    return Scan([mine, theirs if theirs is not None else _stat(root, rels[half:])])
 
 
 def _stat(root: Path, rels: list[str]) -> Snapshot:
@@ -172,9 +201,9 @@ def _can_fork() -> bool:
     return threading is None or threading.active_count() == 1
 
 
-def _in_child(work: Callable[[], Snapshot]) -> Callable[[], Snapshot | None]:
-    """Run ``work`` in a forked child; the returned function waits for its result (None when
-    the child failed: the caller then does the work itself)."""
+def _in_child(work: Callable[[], bytes]) -> Callable[[], bytes | None]:
+    """Run ``work`` in a forked child; the returned function waits for the bytes it returns
+    (None when the child failed: the caller then does the work itself)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: no cleanup of the parent's state (open index, buffers) on exit
@@ -182,25 +211,19 @@ def _in_child(work: Callable[[], Snapshot]) -> Callable[[], Snapshot | None]:
         try:
             os.close(read_end)
             with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(marshal.dumps(work()))
+                pipe.write(work())
             status = 0
         finally:
             os._exit(status)
     os.close(write_end)
 
-    def result() -> Snapshot | None:
+    def result() -> bytes | None:
         try:
             with os.fdopen(read_end, "rb") as pipe:
                 data = pipe.read()
         finally:
             _, status = os.waitpid(pid, 0)
-        if status != 0:
-            return None
-        try:
-            loaded: Snapshot = marshal.loads(data)
-        except (EOFError, ValueError, TypeError):
-            return None
-        return loaded
+        return data if status == 0 else None
 
     return result
 
