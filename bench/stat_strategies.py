@@ -2,7 +2,7 @@
 
 The index's freshness check must notice an in-place edit (same name, new size or mtime), so
 directory mtimes alone cannot answer it: every note is stat'ed on every command. This script
-times the candidate strategies over a corpus, in this process, best of ``--runs``::
+times the candidate strategies over a corpus, in this process, round-robin, ``--runs`` times::
 
     .venv/bin/python bench/stat_strategies.py bench/corpora/arxiv-74728/notes --runs 7
 """
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from papernotes.store import snapshot
+from papernotes.store import scan, snapshot
 
 # relative path -> (size, mtime_ns), the shape the index compares against
 Snapshot = dict[str, tuple[int, int]]
@@ -208,15 +208,6 @@ def find_printf(root: str) -> Snapshot:
     return out
 
 
-def measure(func: Callable[[], object], runs: int) -> tuple[float, float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", help="a notes directory (e.g. bench/corpora/arxiv-74728/notes)")
@@ -238,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         ("find -printf (subprocess; mtimes rounded)", lambda: find_printf(root)),
         ("papernotes.store.snapshot: walk, half in a forked child", lambda: snapshot(Path(root))),
+        ("papernotes.store.scan().digest (the warm path)", lambda: scan(Path(root)).digest),
         *(
             (
                 f"no walk: compare known in {n} forked processes",
@@ -246,7 +238,10 @@ def main(argv: list[str] | None = None) -> int:
             for n in (1, 2, 3)
         ),
     ]
-    print(f"{count} notes in {args.root}, {os.cpu_count()} cores, median of {args.runs} runs")
+    print(
+        f"{count} notes in {args.root}, {os.cpu_count()} cores, median of {args.runs} runs, "
+        f"load average (1 min) before: {os.getloadavg()[0]:.2f}"
+    )
     print("| strategy | median ms | best ms | µs per note |\n|---|---:|---:|---:|")
     for label, func in cases:
         result = func()
@@ -254,8 +249,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label}: other notes than the reference snapshot", file=sys.stderr)
         elif isinstance(result, dict) and "rounded" not in label and result != reference:
             print(f"  {label}: differs from the reference snapshot", file=sys.stderr)
-        median, best = measure(func, args.runs)
+    # round-robin, so that a burst of load elsewhere hits every strategy alike
+    times: dict[str, list[float]] = {label: [] for label, _ in cases}
+    for _ in range(args.runs):
+        for label, func in cases:
+            start = time.perf_counter()
+            func()
+            times[label].append(time.perf_counter() - start)
+    for label, _ in cases:
+        median, best = statistics.median(times[label]), min(times[label])
         print(f"| {label} | {median * 1e3:.1f} | {best * 1e3:.1f} | {median / count * 1e6:.2f} |")
+    print(f"load average (1 min) after: {os.getloadavg()[0]:.2f}")
     return 0
 
 
