@@ -237,37 +237,44 @@ def _walk(root: Path, *, ordered: bool) -> Iterator[tuple[str, str, list[str]]]:
     while stack:
         directory, prefix = stack.pop()
         try:
-            with os.scandir(directory) as scan:
-                entries = sorted(scan, key=_name) if ordered else list(scan)
+            scan = os.scandir(directory)
         except OSError:
             continue
         names: list[str] = []
-        subdirs = []
-        for entry in entries:
-            name = entry.name
-            if name[0] == ".":
-                continue
-            try:
-                if name.endswith(NOTE_SUFFIXES) and entry.is_file(follow_symlinks=False):
-                    if prefix or name != TEMPLATE_NAME:
+        subdirs: list[tuple[str, str]] = []
+        try:
+            with scan:
+                # unordered, one entry at a time: the memory of each is reused (a list of
+                # 75,000 entries is ~25 MB of fresh pages, ~10 ms of page faults here)
+                for entry in sorted(scan, key=_name) if ordered else scan:
+                    name = entry.name
+                    if name[0] == ".":
+                        continue
+                    try:
+                        if name.endswith(NOTE_SUFFIXES) and entry.is_file(follow_symlinks=False):
+                            if prefix or name != TEMPLATE_NAME:
+                                names.append(name)
+                            continue
+                        if entry.is_dir(follow_symlinks=False):
+                            subdirs.append((entry.path, f"{prefix}{name}/"))
+                            continue
+                        if not name.endswith(NOTE_SUFFIXES) or (
+                            not prefix and name == TEMPLATE_NAME
+                        ):
+                            continue
+                        if not entry.is_symlink():
+                            continue  # a FIFO, socket or device: reading one can block forever
+                        if real_root is None:
+                            real_root = os.path.realpath(root)
+                        target = os.path.realpath(entry.path)
+                        inside = target.startswith(real_root + os.sep)
+                        if not inside or not os.path.isfile(target):
+                            continue
                         names.append(name)
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    subdirs.append((entry.path, f"{prefix}{name}/"))
-                    continue
-                if not name.endswith(NOTE_SUFFIXES) or (not prefix and name == TEMPLATE_NAME):
-                    continue
-                if not entry.is_symlink():
-                    continue  # a FIFO, socket or device: reading one can block forever
-                if real_root is None:
-                    real_root = os.path.realpath(root)
-                target = os.path.realpath(entry.path)
-                inside = target.startswith(real_root + os.sep)
-                if not inside or not os.path.isfile(target):
-                    continue
-                names.append(name)
-            except OSError:
-                continue
+                    except OSError:
+                        continue
+        except OSError:  # the directory could not be read to its end: skipped, as before
+            continue
         yield directory, prefix, names
         stack.extend(reversed(subdirs))
 
