@@ -512,3 +512,80 @@ def test_yaml_values_json_cannot_hold_do_not_break_the_index(tmp_path: Path) -> 
     assert listed.exit_code == 0 and listed.stdout.split() == sorted([*GOOD_IDS, "odd"])
     shown = run(notes, "show", "odd", "--format", "json")
     assert json.loads(shown.stdout)["extra"] == {"mine": ["a", "b"], "big": None, "small": None}
+
+
+# -- regular expressions that backtrack --------------------------------------------------------
+
+RUN = " " * 200_000  # the quadratic forms took hours on this, the cubic ones longer
+
+
+def _heading_note() -> None:
+    result = parse_bytes(f"# A heading{RUN}with spaces in it #\nBody.\n".encode(), "h.md")
+    assert result.paper is not None and result.paper.title == f"A heading{RUN}with spaces in it"
+
+
+def _front_matter_line() -> None:
+    text = f"---\ntitle: T\ntags: [a,\n  x{RUN}b]\n---\n"
+    assert parse_bytes(text.encode(), "k.md").paper is not None
+
+
+def _merge_into_a_note_with_a_long_heading() -> None:
+    from papernotes.importers.merge import merge_note
+    from papernotes.model import Paper
+
+    note = f"---\ntitle: T\n---\n## Notes{RUN}and more\nMine.\n"
+    paper = parse_bytes(note.encode(), "m.md").paper
+    assert paper is not None
+    merged = merge_note(note, paper, Paper(id="", title="T", year=2020), "m.md")
+    assert merged.added == ("year: 2020",)
+
+
+def _reading_session_line() -> None:
+    from papernotes.importers.text import parse
+
+    parse(f"read on: - 08 Feb 2024{RUN}x\nSome Title\n", "r.txt")
+
+
+def _bibtex_export_of_a_long_word() -> None:
+    from papernotes.bibtex import to_bibtex
+    from papernotes.model import Paper
+
+    assert "@misc{" in to_bibtex([Paper(id="x", title="a" + ")" * 200_000 + "b")])
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        _heading_note,
+        _front_matter_line,
+        _merge_into_a_note_with_a_long_heading,
+        _reading_session_line,
+        _bibtex_export_of_a_long_word,
+    ],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_long_runs_of_spaces_do_not_hang(case: object) -> None:
+    """Patterns like ``(.+?)\\s*#*\\s*$`` backtrack for hours on a long run of spaces: a note
+    (or a file to import) could hang every command. Each case takes milliseconds now."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("fork").Process(target=case)  # type: ignore[attr-defined]
+    child.start()
+    child.join(30)  # generous: milliseconds now, hours before
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail(f"{case} still running after 30 s")
+    assert child.exitcode == 0
+
+
+def test_an_author_with_the_word_and_survives_bibtex() -> None:
+    """BibTeX splits authors at "and" in any case: such a name is braced whole (found by the
+    export fuzz test)."""
+    from papernotes.bibtex import to_bibtex
+    from papernotes.importers.bibtex import parse_bibtex
+    from papernotes.model import Paper
+
+    paper = Paper(id="x", title="T", authors=("AND A A", "Anders And"), year=2024)
+    back = parse_bibtex(to_bibtex([paper])).entries[0].paper
+    assert back.authors == ("AND A A", "Anders And")

@@ -90,7 +90,9 @@ def bibtex_name(name: str) -> str:
     if not name:
         return "{}"
     words = name.split()
-    if len(words) == 1 or _ORGANISATION.search(name) or len(words) > 5 or "," in name:
+    # a word "and" (any case) would split the name in two: braced whole, like organisations
+    joined = any(w.lower() == "and" for w in words)
+    if len(words) == 1 or _ORGANISATION.search(name) or len(words) > 5 or "," in name or joined:
         return "{" + to_latex(name) + "}"
     first, von, last, lineage = _name_parts(name)
     out = " ".join(to_latex(w) for w in [*von, *last])
@@ -192,7 +194,9 @@ def protect_title(title: str) -> str:
     return "".join(out)
 
 
-_PUNCTUATION = re.compile(r"^([(\[\"'`]*)(.*?)([)\]\"'.,:;!?]*)$", re.DOTALL)
+# the core ends at its last character that is not closing punctuation (a lazy core before the
+# closing run was quadratic in the length of that run)
+_PUNCTUATION = re.compile(r"^([(\[\"'`]*)((?:.*[^)\]\"'.,:;!?])?)([)\]\"'.,:;!?]*)$", re.DOTALL)
 
 
 def _kept(paper: Paper) -> Mapping[str, Any]:

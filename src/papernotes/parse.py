@@ -22,8 +22,10 @@ MAX_BYTES = 5 * 1024 * 1024
 SYNONYMS = {"alias": "aliases", "tag": "tags", "author": "authors", "topic": "topics"}
 
 _WIKILINK = re.compile(r"\[\[([^\[\]|#^\n]+)(?:[#^][^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
-_HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.MULTILINE)
-_YAML_KEY = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#'"\-?:][^:]*?))\s*:(?:\s|$)""")
+# Written to run in linear time: "(.+?)\s*#*\s*$" took minutes on a heading with a few
+# thousand spaces in it. The closing "#"s and spaces are stripped by heading_text().
+_HEADING = re.compile(r"^#\s+(.+)$", re.MULTILINE)
+_YAML_KEY = re.compile(r"""^(?:"([^"]+)"\s*|'([^']+)'\s*|([^\s#'"\-?:][^:]*)):(?:\s|$)""")
 _TOML_KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""")
 
 
@@ -89,6 +91,13 @@ def parse_text(text: str, path: str, stem: str | None = None) -> ParseResult:
     except FrontMatterError as exc:
         return _fail(path, exc.line, exc.message)
     return _build(meta, part, path, default_id)
+
+
+def heading_text(text: str) -> str:
+    """A Markdown heading's text without its closing ``#``s and spaces (``C#`` gives ``C``,
+    like the ATX rule; a heading of only ``#``s keeps its first)."""
+    core = text.rstrip().rstrip("#").rstrip()
+    return core or text[:1]
 
 
 def _fail(path: str, line: int, message: str) -> ParseResult:
@@ -180,8 +189,8 @@ def _build(meta: dict[Any, Any], part: Split, path: str, default_id: str) -> Par
     title = fields.get("title")
     if not title:
         heading = _HEADING.search(body)
-        if heading and heading.group(1).strip():
-            title = heading.group(1).strip()
+        if heading and heading_text(heading.group(1)).strip():
+            title = heading_text(heading.group(1)).strip()
             heading_line = part.body_line + body.count("\n", 0, heading.start())
             why = "no front matter" if part.kind == "none" else "no title in the front matter"
             diags.append(

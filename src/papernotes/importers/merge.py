@@ -25,7 +25,7 @@ from papernotes import normalize
 from papernotes.dump import dump_meta
 from papernotes.frontmatter import FrontMatterError, load, split
 from papernotes.model import KNOWN_KEYS, Paper
-from papernotes.parse import SYNONYMS, parse_text
+from papernotes.parse import SYNONYMS, heading_text, parse_text
 
 LIST_KEYS = ("aliases", "authors", "topics", "tags", "related")
 SCALAR_KEYS = tuple(k for k in KNOWN_KEYS if k not in LIST_KEYS and k not in ("id", "title"))
@@ -34,9 +34,10 @@ FUZZY_MIN = 80  # paragraphs at least this long count as present when nearly equ
 FUZZY_SCORE = 90
 SHORT = 40  # shorter paragraphs and items are present only as a whole line
 
-_KEY = re.compile(r"""^(?:"(?P<d>[^"]+)"|'(?P<s>[^']+)'|(?P<p>[^\s#'"\-?:][^:]*?))\s*:(?:\s|$)""")
+# linear-time forms (see papernotes.parse): a lazy group before "\s*" is quadratic or worse
+_KEY = re.compile(r"""^(?:"(?P<d>[^"]+)"\s*|'(?P<s>[^']+)'\s*|(?P<p>[^\s#'"\-?:][^:]*)):(?:\s|$)""")
 _TOML_KEY = re.compile(r"""^\s*(?:"(?P<d>[^"]+)"|'(?P<s>[^']+)'|(?P<p>[A-Za-z0-9_-]+))\s*=""")
-_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.+)$")  # group 2 through heading_text()
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _ITEM = re.compile(r"^\s*[-*+]\s+")
 
@@ -345,7 +346,7 @@ def _sections(text: str) -> list[tuple[str, list[str]]]:
         heading = _HEADING.match(line)
         if heading:
             flush()
-            sections.append((heading.group(2), []))
+            sections.append((heading_text(heading.group(2)), []))
         elif line.strip():
             paragraph.append(line.rstrip())
         else:
@@ -386,7 +387,7 @@ def _headings(lines: list[str]) -> list[tuple[int, int, str]]:
             continue
         heading = _HEADING.match(line) if fence is None else None
         if heading:
-            out.append((i, len(heading.group(1)), heading.group(2)))
+            out.append((i, len(heading.group(1)), heading_text(heading.group(2))))
     return out
 
 

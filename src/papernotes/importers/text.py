@@ -44,7 +44,8 @@ ABSTRACT, NOTES, LINKS, AUTHORS = "Abstract", "Notes", "Links", "Authors"
 
 _BULLET = re.compile(r"^[-*•](?:\s+(?P<text>.*))?$")
 _URL_LINE = re.compile(r"^<?(?P<url>https?://\S+?)>?$")
-_READ_ON = re.compile(r"^read\s+on\s*:\s*(?:-\s*)?(?P<date>.*?)\s*$", re.IGNORECASE)
+# the date up to its last non-space ((?P<date>.*?)\s*$ is quadratic in a run of spaces)
+_READ_ON = re.compile(r"^read\s+on\s*:\s*(?:-\s*)?(?P<date>(?:.*\S)?)\s*$", re.IGNORECASE)
 _FIELD = re.compile(
     r"^(?:(?P<bare>authors?|abstract)\b\s*:?"
     r"|(?P<colon>arxiv|url|link|links|pdf|code|doi|notes?|summary|remarks?|tl;?dr)\s*:)"
