@@ -322,7 +322,12 @@ def _parse_batches(root: Path, paths: list[str]) -> Iterator[tuple[list[str], li
 
         if "fork" in multiprocessing.get_all_start_methods():
             # fork: workers start at once and inherit no work; they never touch the database
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            pool = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
             try:
                 ahead: deque[tuple[list[str], Future[list[ParseResult]]]] = deque()
                 waiting = iter(batches)
@@ -339,6 +344,21 @@ def _parse_batches(root: Path, paths: list[str]) -> Iterator[tuple[list[str], li
             return
     for batch in batches:
         yield batch, _parse_batch(str(root), batch)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: exit once the process that started it is gone (killed with SIGKILL, say).
+    Forked workers share their queue's pipe, so they would never see it close: they waited
+    for work forever, holding that process's stdout open."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _parse_batch(root: str, paths: list[str]) -> list[ParseResult]:
