@@ -71,14 +71,33 @@ def parse_bytes(data: bytes, path: str, stem: str | None = None) -> ParseResult:
     if len(data) > MAX_BYTES:
         limit = MAX_BYTES // (1024 * 1024)
         return _fail(path, 1, f"file is larger than {limit} MB; not a note (skipped)")
-    if b"\x00" in data[:8192]:
-        return _fail(path, 1, "binary file (contains NUL bytes), not a Markdown note")
     try:
-        text = data.decode("utf-8")
+        text = decode_text(data)
+    except UndecodableText as exc:
+        advice = ", not a Markdown note" if exc.binary else "; save as UTF-8"
+        return _fail(path, exc.line, exc.reason + advice)
+    return parse_text(text, path, stem=stem)
+
+
+class UndecodableText(ValueError):
+    """Bytes that are not UTF-8 text: ``reason`` at ``line`` (``binary`` when NULs show it)."""
+
+    def __init__(self, line: int, reason: str, binary: bool) -> None:
+        super().__init__(reason)
+        self.line, self.reason, self.binary = line, reason, binary
+
+
+def decode_text(data: bytes) -> str:
+    """``data`` as UTF-8 text, or UndecodableText naming the line of the first bad byte.
+    A NUL in the first 8 kB marks a binary file. Importers of text files use this too."""
+    if b"\x00" in data[:8192]:
+        raise UndecodableText(1, "binary file (contains NUL bytes)", binary=True)
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return _fail(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save as UTF-8")
-    return parse_text(text, path, stem=stem)
+        reason = f"not valid UTF-8 (byte 0x{data[exc.start]:02x})"
+        raise UndecodableText(line, reason, binary=False) from None
 
 
 def parse_text(text: str, path: str, stem: str | None = None) -> ParseResult:

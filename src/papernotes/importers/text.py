@@ -35,6 +35,7 @@ from papernotes.importers import Candidate, Skipped, Source
 from papernotes.importers.merge import SOURCE_HEADING
 from papernotes.importers.textfields import split_authors, split_title
 from papernotes.model import Paper
+from papernotes.parse import UndecodableText, decode_text
 
 MAX_BYTES = 16 * 1024 * 1024
 LONG = 200  # a paragraph at least this long is prose (an abstract), never a title
@@ -113,13 +114,10 @@ def read(path: Path, display: str) -> Source:
         return _failed(display, 1, f"cannot read file: {exc.strerror or exc}")
     if len(data) > MAX_BYTES:
         return _failed(display, 1, f"larger than {MAX_BYTES // 2**20} MB; not reading notes")
-    if b"\x00" in data[:8192]:
-        return _failed(display, 1, "binary file (contains NUL bytes), not text")
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return _failed(display, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})")
+        text = decode_text(data)
+    except UndecodableText as exc:
+        return _failed(display, exc.line, exc.reason + (", not text" if exc.binary else ""))
     return parse(text, display)
 
 
