@@ -389,7 +389,7 @@ QUERIES = [
     ("x*y", 2, "Error: bad query: * is only allowed at the end of a word\n"),
     ("{title}: ^dpo", 1, "Error: no notes match '{title}: ^dpo'\n"),
     ("%_\\", 2, "Error: empty query: give words to search for, or a field such as tag:rlhf\n"),
-    ("\x00\x1b[2J", 1, "Error: no notes match '"),
+    ("\x00\x1b[2J\u202e", 1, "Error: no notes match '\\x00\\x1b[2J\\u202e'\n"),
 ]
 
 

@@ -69,5 +69,5 @@ def search_cmd(
         if fmt in ("json", "csv"):  # still valid data: [] or the header
             print_results(result, fmt)
         shown = [f"{safe(paper_id)}  {safe(title)}" for paper_id, title in result.suggestions]
-        raise NotFound(f"no notes match {safe(text)!r}", shown)
+        raise NotFound(f"no notes match {text!r}", shown)  # repr escapes controls; once, not twice
     print_results(result, fmt, explain)
