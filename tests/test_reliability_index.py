@@ -252,6 +252,65 @@ def test_deleted_again_and_again_while_searches_run(tmp_path: Path) -> None:
     answers_correctly(notes, 1500)
 
 
+# -- an index location that holds something else ----------------------------------------------
+
+
+def _foreign_database(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE moz_places(url TEXT)")
+    conn.execute("INSERT INTO moz_places VALUES ('https://example.org')")
+    conn.execute("PRAGMA user_version = 74")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("how", ["environment", "papernotes.toml"])
+@pytest.mark.parametrize("what", ["a text file", "a note", "another program's database"])
+def test_a_chosen_location_holding_something_else_is_never_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, what: str
+) -> None:
+    """A mistyped $PAPERNOTES_INDEX, or ``index = ...`` in the papernotes.toml of someone
+    else's notes, once made papernotes delete that file or drop the tables of that database."""
+    notes = make_notes(tmp_path, 20)
+    if what == "a note":
+        target = notes / "n0003.md"
+    elif what == "a text file":
+        target = tmp_path / "precious.txt"
+        target.write_text("years of work\n", encoding="utf-8")
+    else:
+        target = tmp_path / "places.sqlite"
+        _foreign_database(target)
+    if how == "environment":
+        monkeypatch.setenv("PAPERNOTES_INDEX", str(target))
+        shown = target
+    else:
+        relative = os.path.relpath(target, notes)  # like "../precious.txt"
+        (notes / "papernotes.toml").write_text(f"index = {relative!r}\n", encoding="utf-8")
+        shown = notes / relative
+    before = sorted(p.name for p in target.parent.iterdir())
+    content = target.read_bytes()
+    said = answers_correctly(notes, 20)
+    assert said == (
+        f"{shown} is not a papernotes search index (or is damaged): left untouched; working "
+        "from memory (delete it, or set PAPERNOTES_INDEX or index in papernotes.toml to a new "
+        "file)\n"
+    )
+    assert target.read_bytes() == content
+    assert sorted(p.name for p in target.parent.iterdir()) == before  # no -wal, -shm, .lock
+
+
+def test_a_chosen_location_keeps_working_as_an_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = make_notes(tmp_path, 20)
+    monkeypatch.setenv("PAPERNOTES_INDEX", str(tmp_path / "mine.sqlite"))
+    answers_correctly(notes, 20, notices=0)
+    (notes / "n0020.md").write_text(
+        "---\ntitle: New\n---\nunique20 shared words\n", encoding="utf-8"
+    )
+    assert answers_correctly(notes, 21, notices=0) == ""  # the same file, refreshed
+
+
 # -- a cache that cannot be written ----------------------------------------------------------------
 
 

@@ -40,6 +40,7 @@ from papernotes.query import COLUMNS, fts_string
 from papernotes.store import CONFIG_NAME, Store, snapshot
 
 SCHEMA_VERSION = 2
+APPLICATION_ID = 0x706E6F74  # "pnot", in the SQLite header: this file is a papernotes index
 ENV_INDEX = "PAPERNOTES_INDEX"
 BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write
 
@@ -164,6 +165,8 @@ class Index:
         location = index_location(store)
         if location is None:
             return cls._in_memory(store, [])
+        if _chosen(store) and not _adoptable(location):
+            return cls._in_memory(store, [_foreign_notice(location)])
         notices: list[str] = []
         for attempt in range(3):
             conn = identity = None
@@ -526,6 +529,44 @@ def _create(conn: sqlite3.Connection, store: Store) -> None:
         [("parser", str(PARSER_VERSION)), ("root", str(store.root))],
     )
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
+
+
+def _chosen(store: Store) -> bool:
+    """Whether the index location was chosen ($PAPERNOTES_INDEX, papernotes.toml) rather than
+    the file papernotes names in its own cache folder."""
+    return bool(os.environ.get(ENV_INDEX)) or store.config.get("index") is not None
+
+
+def _adoptable(location: Path) -> bool:
+    """Whether papernotes may build, rebuild or replace the index at a chosen ``location``:
+    nothing is there, or an empty file, or a papernotes index. Anything else (a note, a text
+    file, another program's database: a path set by mistake, or by a papernotes.toml in
+    someone else's notes) is never converted, emptied or deleted."""
+    try:
+        if not location.is_file() or location.stat().st_size == 0:
+            return True  # nothing to lose (a directory is refused when opened)
+    except OSError:
+        return True
+    conn = None
+    try:
+        conn = sqlite3.connect(str(location), timeout=BUSY_TIMEOUT)
+        if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+            return True
+        # indexes made before the application id was set: their meta table names a root
+        return conn.execute("SELECT 1 FROM meta WHERE key = 'root'").fetchone() is not None
+    except sqlite3.Error:
+        return False
+    finally:
+        if conn is not None:
+            conn.close()
+
+
+def _foreign_notice(location: Path) -> str:
+    return (
+        f"{location} is not a papernotes search index (or is damaged): left untouched; working "
+        f"from memory (delete it, or set {ENV_INDEX} or index in {CONFIG_NAME} to a new file)"
+    )
 
 
 def _drop_all(conn: sqlite3.Connection) -> None:
