@@ -1,13 +1,15 @@
-"""The freshness check (``store.snapshot``) gives the same answer on every path it can take."""
+"""The freshness check (``papernotes.freshness``) gives the same answer on every path it takes:
+one process, a forked child for half the notes, a child started early by the console script."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
-from papernotes import indexing, store
+from papernotes import freshness, indexing, store
 
 
 @pytest.fixture
@@ -30,23 +32,23 @@ def expected(root: Path) -> store.Snapshot:
 
 
 def test_snapshot_matches_a_plain_stat_of_every_note(notes: Path) -> None:
-    snap = store.snapshot(notes)
+    snap = freshness.snapshot(notes)
     assert sorted(snap) == ["a.md", "b.markdown", "sub/c.md", "sub/deep/d.md"]
     assert snap == expected(notes)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 def test_forked_snapshot_is_the_same(notes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store, "PARALLEL_STAT_MIN", 1)
-    monkeypatch.setattr(store, "_can_fork", lambda: True)
-    assert store.snapshot(notes) == expected(notes)
+    monkeypatch.setattr(freshness, "PARALLEL_STAT_MIN", 1)
+    monkeypatch.setattr(freshness, "_can_fork", lambda: True)
+    assert freshness.snapshot(notes) == expected(notes)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 def test_a_failing_child_is_made_up_for(notes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store, "PARALLEL_STAT_MIN", 1)
-    monkeypatch.setattr(store, "_can_fork", lambda: True)
-    real = store._stat
+    monkeypatch.setattr(freshness, "PARALLEL_STAT_MIN", 1)
+    monkeypatch.setattr(freshness, "_can_fork", lambda: True)
+    real = freshness._stat
     parent = os.getpid()
 
     def stat_or_die(root: Path, rels: list[str]) -> store.Snapshot:
@@ -54,15 +56,15 @@ def test_a_failing_child_is_made_up_for(notes: Path, monkeypatch: pytest.MonkeyP
             os._exit(3)
         return real(root, rels)
 
-    monkeypatch.setattr(store, "_stat", stat_or_die)
-    assert store.snapshot(notes) == expected(notes)
+    monkeypatch.setattr(freshness, "_stat", stat_or_die)
+    assert freshness.snapshot(notes) == expected(notes)
 
 
 def test_an_in_place_edit_changes_the_snapshot(notes: Path) -> None:
-    before = store.snapshot(notes)
+    before = freshness.snapshot(notes)
     with open(notes / "sub" / "c.md", "a", encoding="utf-8") as handle:
         handle.write("more\n")
-    after = store.snapshot(notes)
+    after = freshness.snapshot(notes)
     assert after["sub/c.md"] != before["sub/c.md"]
     assert {k: v for k, v in after.items() if k != "sub/c.md"} == {
         k: v for k, v in before.items() if k != "sub/c.md"
@@ -75,12 +77,97 @@ def test_scan_digest_is_the_digest_of_the_snapshot(
 ) -> None:
     if forked and not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
-    monkeypatch.setattr(store, "PARALLEL_STAT_MIN", 1 if forked else 10**9)
-    monkeypatch.setattr(store, "_can_fork", lambda: True)
-    scanned = store.scan(notes)
+    monkeypatch.setattr(freshness, "PARALLEL_STAT_MIN", 1 if forked else 10**9)
+    monkeypatch.setattr(freshness, "_can_fork", lambda: True)
+    scanned = freshness.scan(notes)
     assert scanned.snapshot() == expected(notes)
     assert scanned.digest == indexing.digest(scanned.snapshot())
-    assert list(scanned.snapshot()) == list(store.snapshot(notes))  # the same order each time
+    assert list(scanned.snapshot()) == list(freshness.snapshot(notes))  # the same order each time
     with open(notes / "a.md", "a", encoding="utf-8") as handle:
         handle.write("edited\n")
-    assert store.scan(notes).digest != scanned.digest
+    assert freshness.scan(notes).digest != scanned.digest
+
+
+@pytest.fixture
+def forking(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(freshness, "_can_fork", lambda: True)
+
+
+@pytest.mark.usefixtures("forking")
+@pytest.mark.parametrize("step", [10**6, 1], ids=["child-done-first", "work-shared"])
+def test_a_prefetched_scan_is_the_same(
+    notes: Path, monkeypatch: pytest.MonkeyPatch, step: int
+) -> None:
+    monkeypatch.setattr(freshness, "_STEP", step)
+    plain = freshness.scan(notes)
+    freshness.prefetch(notes)
+    assert vars(freshness)["_pending"] is not None
+    prefetched = freshness.scan(notes)
+    assert vars(freshness)["_pending"] is None  # taken once; the child is gone
+    assert prefetched.digest == plain.digest
+    assert prefetched.snapshot() == plain.snapshot() == expected(notes)
+    assert list(prefetched.snapshot()) == list(plain.snapshot())
+
+
+@pytest.mark.usefixtures("forking")
+def test_a_prefetch_of_another_folder_is_not_used(notes: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "x.md").write_text("---\ntitle: x\n---\n", encoding="utf-8")
+    freshness.prefetch(other)
+    assert freshness.scan(notes).snapshot() == expected(notes)
+    assert vars(freshness)["_pending"] is None
+
+
+@pytest.mark.usefixtures("forking")
+@pytest.mark.parametrize("step", [10**6, 1], ids=["child-done-first", "work-shared"])
+def test_a_failed_prefetch_is_made_up_for(
+    notes: Path, monkeypatch: pytest.MonkeyPatch, step: int
+) -> None:
+    monkeypatch.setattr(freshness, "_STEP", step)
+    real = freshness._stat
+    parent = os.getpid()
+
+    def stat_or_die(root: Path, rels: list[str]) -> store.Snapshot:
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(root, rels)
+
+    monkeypatch.setattr(freshness, "_stat", stat_or_die)
+    freshness.prefetch(notes)
+    assert freshness.scan(notes).snapshot() == expected(notes)
+
+
+@pytest.mark.usefixtures("forking")
+def test_an_edit_after_the_prefetch_is_seen_by_the_next_scan(notes: Path) -> None:
+    freshness.prefetch(notes)
+    before = freshness.scan(notes)
+    with open(notes / "a.md", "a", encoding="utf-8") as handle:
+        handle.write("edited\n")
+    assert freshness.scan(notes).digest != before.digest
+
+
+@pytest.mark.usefixtures("forking")
+def test_the_command_takes_half_of_what_the_child_has_left(
+    notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(freshness, "_STEP", 1)
+    real = freshness._stat
+    parent = os.getpid()
+    stated_here: list[str] = []
+
+    def slow_in_child(root: Path, rels: list[str]) -> store.Snapshot:
+        if os.getpid() != parent:
+            time.sleep(0.2)  # the command asks for its share long before the child is done
+        else:
+            stated_here.extend(rels)
+        return real(root, rels)
+
+    monkeypatch.setattr(freshness, "_stat", slow_in_child)
+    freshness.prefetch(notes)
+    scanned = freshness.scan(notes)
+    assert scanned.snapshot() == expected(notes)
+    assert list(scanned.snapshot()) == list(freshness._rels(notes))
+    assert 0 < len(stated_here) < len(expected(notes))

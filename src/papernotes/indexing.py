@@ -1,6 +1,6 @@
 """Writing notes into the index: the incremental refresh.
 
-The notes are stat'ed (:func:`papernotes.store.snapshot`) and compared with what the index
+The notes are stat'ed (:mod:`papernotes.freshness`) and compared with what the index
 recorded: new and changed notes are parsed (in worker processes when there are many), deleted
 ones dropped, in transactions of ``BATCH`` notes. A note that another process indexed
 meanwhile is skipped. The digest of the snapshot a refresh ends with is remembered, so that
@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from papernotes.freshness import scan
 from papernotes.model import Paper
 from papernotes.query import COLUMNS
-from papernotes.store import Snapshot, scan
+from papernotes.store import Snapshot
 
 if TYPE_CHECKING:
     from papernotes.parse import ParseResult

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import marshal
 import os
-import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,127 +106,23 @@ def iter_notes(root: Path) -> Iterator[Path]:
     """Note files under ``root``: ``*.md``/``*.markdown``, hidden folders (``.obsidian``,
     ``.git``) and the top-level ``template.md`` skipped. Directory symlinks are not followed;
     file symlinks only when they point inside ``root``; FIFOs and devices never."""
-    for directory, _, names in _walk(root, ordered=True):
+    for directory, _, names in walk(root, ordered=True):
         for name in names:
             yield Path(os.path.join(directory, name))
 
 
+# note path relative to the root, with "/" -> (size, mtime_ns); see papernotes.freshness
 Snapshot = dict[str, tuple[int, int]]
 
 
-# From this many notes on, a forked child stats half of them (see BENCHMARKS.md: a stat costs
-# about 3 µs a file from Python here; threads do not help, the GIL serialises the Python
-# around each call; a fork costs about a millisecond).
-PARALLEL_STAT_MIN = 2000
-
-
 def snapshot(root: Path) -> Snapshot:
-    """Every note under ``root`` (as :func:`iter_notes` finds them) -> ``(size, mtime_ns)``,
-    keyed by the path relative to ``root`` with ``/``: what the index compares to see new,
-    edited and deleted notes. One ``stat`` per note; notes that vanish meanwhile are left out."""
-    return scan(root).snapshot()
+    """Every note under ``root`` -> ``(size, mtime_ns)``: see :mod:`papernotes.freshness`."""
+    from papernotes.freshness import snapshot
+
+    return snapshot(root)
 
 
-class Scan:
-    """The stats of the notes (see :func:`scan`): their digest at once, the mapping on demand
-    (a forked child's half stays marshalled until it is asked for)."""
-
-    def __init__(self, parts: list[Snapshot | bytes]) -> None:
-        import hashlib
-
-        self._parts = parts
-        # equal to the SHA-1 of marshal.dumps(self.snapshot(), 2): format 2 has no back-
-        # references, so a dict's bytes are "{", its items' bytes in order, and "0"
-        digest = hashlib.sha1(b"{", usedforsecurity=False)
-        for part in parts:
-            data = part if isinstance(part, bytes) else marshal.dumps(part, 2)
-            digest.update(memoryview(data)[1:-1])
-        digest.update(b"0")
-        self.digest = digest.hexdigest()
-
-    def snapshot(self) -> Snapshot:
-        out: Snapshot = {}
-        for part in self._parts:
-            out.update(marshal.loads(part) if isinstance(part, bytes) else part)
-        return out
-
-
-def scan(root: Path) -> Scan:
-    """Stat every note under ``root`` (see :func:`snapshot`). From PARALLEL_STAT_MIN notes on,
-    a forked child stats half of them."""
-    rels = [prefix + name for _, prefix, names in _walk(root, ordered=False) for name in names]
-    if len(rels) < PARALLEL_STAT_MIN or not _can_fork():
-        return Scan([_stat(root, rels)])
-    half = len(rels) // 2
-    child = _in_child(lambda: marshal.dumps(_stat(root, rels[half:]), 2))
-    mine = _stat(root, rels[:half])
-    theirs = child()
-    return Scan([mine, theirs if theirs is not None else _stat(root, rels[half:])])
-
-
-def _stat(root: Path, rels: list[str]) -> Snapshot:
-    """``(size, mtime_ns)`` of these notes, relative to ``root`` (symlinks followed)."""
-    out: Snapshot = {}
-    stat = os.stat
-    if stat not in os.supports_dir_fd:  # pragma: no cover - Windows
-        for rel in rels:
-            try:
-                st = stat(os.path.join(root, rel))
-            except OSError:
-                continue
-            out[rel] = (st.st_size, st.st_mtime_ns)
-        return out
-    # relative to an open directory: the kernel resolves a name, not the whole path again
-    fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        for rel in rels:
-            try:
-                st = stat(rel, dir_fd=fd)
-            except OSError:
-                continue
-            out[rel] = (st.st_size, st.st_mtime_ns)
-    finally:
-        os.close(fd)
-    return out
-
-
-def _can_fork() -> bool:
-    """Whether forking is available and safe (one CPU is no help; a process with other
-    threads is not forked)."""
-    if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
-        return False
-    threading = sys.modules.get("threading")
-    return threading is None or threading.active_count() == 1
-
-
-def _in_child(work: Callable[[], bytes]) -> Callable[[], bytes | None]:
-    """Run ``work`` in a forked child; the returned function waits for the bytes it returns
-    (None when the child failed: the caller then does the work itself)."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: no cleanup of the parent's state (open index, buffers) on exit
-        status = 1
-        try:
-            os.close(read_end)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(work())
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
-
-    def result() -> bytes | None:
-        try:
-            with os.fdopen(read_end, "rb") as pipe:
-                data = pipe.read()
-        finally:
-            _, status = os.waitpid(pid, 0)
-        return data if status == 0 else None
-
-    return result
-
-
-def _walk(root: Path, *, ordered: bool) -> Iterator[tuple[str, str, list[str]]]:
+def walk(root: Path, *, ordered: bool) -> Iterator[tuple[str, str, list[str]]]:
     """``(directory, its path relative to root with a trailing /, its note file names)`` for
     every directory under ``root`` that is walked (see :func:`iter_notes` for the rules),
     parents before children. Written for speed: a knowledge base can hold 100,000 notes."""
