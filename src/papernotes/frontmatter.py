@@ -104,6 +104,12 @@ def _safe_loader() -> type[yaml.SafeLoader]:
 
 
 def _load_yaml(part: Split) -> dict[Any, Any]:
+    from papernotes import simpleyaml
+
+    simple = simpleyaml.load(part.meta_text)  # PyYAML's answer, when the form is simple
+    if simple is not None:
+        _check_size(simple, part.meta_line, "YAML")
+        return simple
     import yaml
 
     # libyaml accepts a TAB after "key:"; PyYAML's pure loader and the YAML 1.1 spec do not.
