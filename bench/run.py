@@ -112,6 +112,7 @@ def compare(
 ) -> tuple[Sample, Sample | None]:
     """Time ``ours`` (and ``theirs``, interleaved) ``runs`` times after one untimed warm-up
     each; ``before(i)``/``after(i)`` prepare and undo the state of run ``i``."""
+    print(f"  {' '.join(Path(a).name if '/' in a else a for a in ours)}", file=sys.stderr)
     mine, other = Sample(ours), Sample(theirs) if theirs else None
     scratch = Sample(ours)
     if before is None:
@@ -321,10 +322,17 @@ def machine() -> str:
         text=True,
         check=False,
     ).stdout.strip()
+    changed = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "src"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.splitlines()
+    tree = f" ({len(changed)} files of src/ modified)" if changed else ""
     return (
         f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}, {rg.stdout.splitlines()[0] if rg.stdout else 'no rg'}"
-        f", papernotes at commit {commit or '?'}"
+        f", papernotes at commit {commit or '?'}{tree}"
     )
 
 
