@@ -34,12 +34,15 @@ class Scan:
     (a forked child's part stays marshalled until it is asked for)."""
 
     def __init__(self, parts: list[Snapshot | bytes]) -> None:
-        import hashlib
+        try:  # CPython's own BLAKE2: importing hashlib loads OpenSSL first (~3 ms)
+            from _blake2 import blake2b
+        except ImportError:  # pragma: no cover - a Python built without it
+            from hashlib import blake2b
 
         self._parts = parts
-        # equal to the SHA-1 of marshal.dumps(self.snapshot(), 2): format 2 has no back-
-        # references, so a dict's bytes are "{", its items' bytes in order, and "0"
-        digest = hashlib.sha1(b"{", usedforsecurity=False)
+        # the hash of marshal.dumps(self.snapshot(), 2): format 2 has no back-references,
+        # so a dict's bytes are "{", its items' bytes in order, and "0"
+        digest = blake2b(b"{", digest_size=20)
         for part in parts:
             data = part if isinstance(part, bytes) else marshal.dumps(part, 2)
             digest.update(memoryview(data)[1:-1])

@@ -12,7 +12,6 @@ with a "duplicate id" problem.
 from __future__ import annotations
 
 import json
-import marshal
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -105,11 +104,10 @@ def _remembered(conn: sqlite3.Connection) -> str | None:
 
 
 def digest(current: Snapshot) -> str:
-    """A fingerprint of a snapshot (marshal format 2 has no back-references, so equal
-    snapshots built in the same order give equal bytes)."""
-    import hashlib
+    """A fingerprint of a snapshot (the one :func:`papernotes.freshness.scan` gives)."""
+    from papernotes.freshness import Scan
 
-    return hashlib.sha1(marshal.dumps(current, 2), usedforsecurity=False).hexdigest()
+    return Scan([current]).digest
 
 
 def _generation(conn: sqlite3.Connection) -> int:
