@@ -67,11 +67,17 @@ def _start_scan(args: list[str]) -> None:
     if "--help" in args:
         return
     from papernotes import freshness
+
+    given = explicit or os.environ.get("PAPERNOTES_DIR")  # what store.find_root takes first
+    if given:  # the quick case: no other import before the fork
+        if os.path.isdir(given):
+            freshness.prefetch(given)
+        return  # else the command will say what is wrong
     from papernotes.errors import PapernotesError
     from papernotes.store import find_root
 
     try:
-        root = find_root(explicit)
+        root = find_root()  # found the way git finds its repository
     except PapernotesError:
         return  # the command will say so
     freshness.prefetch(root)

@@ -15,15 +15,20 @@ do not help (the GIL serialises the Python around each call: bench/stat_strategi
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import mmap
 import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
 
-from papernotes.store import Snapshot, walk
+from papernotes.notefiles import Snapshot, walk
+
+TYPE_CHECKING = False  # not typing's: see below
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+# Only os, marshal and mmap at run time: the console script imports this module before it
+# forks the prefetching child, and every millisecond before the fork is one the child loses.
+Root = str | os.PathLike[str]
 
 PARALLEL_STAT_MIN = 2000  # notes: below this, forking costs more than it saves
 PREFETCH_BYTES = 64 << 20  # shared memory for what the prefetching child hands over
@@ -56,14 +61,14 @@ class Scan:
         return out
 
 
-def snapshot(root: Path) -> Snapshot:
+def snapshot(root: Root) -> Snapshot:
     """Every note under ``root`` (as :func:`papernotes.store.iter_notes` finds them) ->
     ``(size, mtime_ns)``, keyed by the path relative to ``root`` with ``/``. One ``stat`` per
     note; notes that vanish meanwhile are left out."""
     return scan(root).snapshot()
 
 
-def scan(root: Path) -> Scan:
+def scan(root: Root) -> Scan:
     """Stat every note under ``root`` (see :func:`snapshot`); the same digest whichever way."""
     prefetched = _take_prefetch(root)
     if prefetched is not None:
@@ -78,11 +83,11 @@ def scan(root: Path) -> Scan:
     return Scan([mine, theirs if theirs is not None else _stat(root, rels[half:])])
 
 
-def _rels(root: Path) -> list[str]:
+def _rels(root: Root) -> list[str]:
     return [prefix + name for _, prefix, names in walk(root, ordered=False) for name in names]
 
 
-def _stat(root: Path, rels: list[str]) -> Snapshot:
+def _stat(root: Root, rels: list[str]) -> Snapshot:
     """``(size, mtime_ns)`` of these notes, relative to ``root`` (symlinks followed)."""
     out: Snapshot = {}
     stat = os.stat
@@ -155,7 +160,7 @@ _pending: tuple[str, int, int, int, mmap.mmap] | None = None  # root, pid, pipes
 _STEP = 256  # notes the child stats between two looks at the command's request
 
 
-def prefetch(root: Path) -> None:
+def prefetch(root: Root) -> None:
     """Start stat-ing the notes under ``root`` in a forked child (see the module docstring).
     Cheap to call; the next :func:`scan` of the same folder takes the result."""
     global _pending
@@ -174,7 +179,7 @@ def prefetch(root: Path) -> None:
         try:
             os.close(report_r)
             os.close(request_w)
-            _prefetch_child(Path(real), shared, report_w, request_r)
+            _prefetch_child(real, shared, report_w, request_r)
             status = 0
         finally:
             os._exit(status)
@@ -183,7 +188,7 @@ def prefetch(root: Path) -> None:
     _pending = (real, pid, report_r, request_w, shared)
 
 
-def _prefetch_child(root: Path, shared: mmap.mmap, report: int, request: int) -> None:
+def _prefetch_child(root: Root, shared: mmap.mmap, report: int, request: int) -> None:
     rels = _rels(root)
     listing = marshal.dumps(rels)
     shared[: len(listing)] = listing
@@ -208,7 +213,7 @@ def _prefetch_child(root: Path, shared: mmap.mmap, report: int, request: int) ->
     os.write(report, f"S {len(listing)} {len(stats)}\n".encode())
 
 
-def _take_prefetch(root: Path) -> Scan | None:
+def _take_prefetch(root: Root) -> Scan | None:
     """The prefetched scan of ``root``, if one was started for it and it worked."""
     global _pending
     if _pending is None:
@@ -222,8 +227,10 @@ def _take_prefetch(root: Path) -> Scan | None:
             listed = messages.readline().split()
             if listed[:1] != [b"L"]:
                 return None  # the child failed before it had the list
-            with contextlib.suppress(BrokenPipeError):  # the child may be done already
+            try:  # noqa: SIM105 - contextlib would be one more import
                 os.write(request, b"?")
+            except BrokenPipeError:
+                pass  # the child is done already
             answer = messages.readline().split()
             if answer[:1] == [b"S"]:  # it had stat'ed every note before the question came
                 return Scan([_shared_bytes(shared, answer)])
