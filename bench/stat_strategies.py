@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from papernotes.store import scan, snapshot
+from papernotes.freshness import scan, snapshot
 
 # relative path -> (size, mtime_ns), the shape the index compares against
 Snapshot = dict[str, tuple[int, int]]
@@ -228,8 +228,8 @@ def main(argv: list[str] | None = None) -> int:
             for n in (2, 4, 8)
         ),
         ("find -printf (subprocess; mtimes rounded)", lambda: find_printf(root)),
-        ("papernotes.store.snapshot: walk, half in a forked child", lambda: snapshot(Path(root))),
-        ("papernotes.store.scan().digest (the warm path)", lambda: scan(Path(root)).digest),
+        ("freshness.snapshot: walk, half in a forked child", lambda: snapshot(Path(root))),
+        ("freshness.scan().digest (the digest path, no prefetch)", lambda: scan(Path(root)).digest),
         *(
             (
                 f"no walk: compare known in {n} forked processes",
