@@ -58,18 +58,32 @@ def parse_file(path: str | Path, display: str | None = None) -> ParseResult:
     """Read and parse one note file. ``display`` is the path shown in messages."""
     shown = display if display is not None else str(path)
     try:
-        with open(path, "rb") as handle:
-            # a buffer the size of the file, not of MAX_BYTES: allocating (and faulting in)
-            # 5 MB for every note was a quarter of a cold build
-            size = os.fstat(handle.fileno()).st_size
-            data = handle.read(min(size, MAX_BYTES) + 1)
-            if size < len(data) <= MAX_BYTES:  # it grew meanwhile (or a device): read on
-                data += handle.read(MAX_BYTES + 1 - len(data))
+        data = _read(path)
     except IsADirectoryError:
         return _fail(shown, 1, "is a directory, not a note file")
     except OSError as exc:
         return _fail(shown, 1, f"cannot read file: {exc.strerror or exc}")
     return parse_bytes(data, shown, stem=Path(path).stem)
+
+
+def _read(path: str | Path) -> bytes:
+    """The first MAX_BYTES + 1 bytes of ``path`` (all of a note). With os.open and os.read:
+    five system calls where open() and a buffered read made eight, and a buffer the size of the
+    file, not of MAX_BYTES (allocating and faulting in 5 MB a note was a quarter of a cold
+    build). A file that grows meanwhile, or a device that reports no size, is read on."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        limit = MAX_BYTES + 1
+        want = min(os.fstat(fd).st_size, MAX_BYTES) + 1
+        data = os.read(fd, want)
+        while len(data) < limit:
+            more = os.read(fd, (want if len(data) < want else limit) - len(data))
+            if not more:
+                break
+            data += more
+        return data
+    finally:
+        os.close(fd)
 
 
 def parse_bytes(data: bytes, path: str, stem: str | None = None) -> ParseResult:
