@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests run the same examples every time (a red run can be re-run and is red again);
+# HYPOTHESIS_PROFILE=fuzz explores: new random examples, ten times as many. A failure found
+# there becomes an explicit @example or a regression test.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile(
+    "fuzz", derandomize=False, max_examples=1000, print_blob=True, deadline=None
+)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+FUZZ_FACTOR = 10 if PROFILE == "fuzz" else 1
+
+
+def examples(count: int) -> int:
+    """``max_examples`` for a property test: ``count`` in CI, ten times more under fuzz."""
+    return count * FUZZ_FACTOR
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pybtex.database import parse_string
 
+from conftest import examples
 from papernotes.bibtex import bibtex_name, citation_key, entry_type, protect_title, to_bibtex
 from papernotes.cli import cli
 from papernotes.importers.bibtex import parse_bibtex
@@ -197,7 +198,7 @@ _NAME = st.lists(
 ).map(" ".join)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     title=_TEXT.filter(lambda t: t.strip()),
     authors=st.lists(_NAME, max_size=3, unique=True),

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from papernotes.importers.bibtex import BibFile, parse_bibtex, read_bibtex
 from papernotes.latex import to_latex, to_unicode
 from papernotes.model import Paper
@@ -97,14 +98,14 @@ def test_to_latex(text: str, latex: str) -> None:
     assert to_latex(text) == latex
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp", "Zs")), max_size=30))
 def test_to_latex_reads_back(text: str) -> None:
     """Whatever the text, escaping it and reading it back gives it again (spaces aside)."""
     assert to_unicode(to_latex(text)) == " ".join(text.split())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.text(max_size=200))
 def test_to_unicode_never_raises(text: str) -> None:
     assert isinstance(to_unicode(text), str)
@@ -374,7 +375,7 @@ def test_problems(
         assert [e.key for e in result.entries] == keys
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(
         st.sampled_from(
@@ -405,7 +406,7 @@ def test_read_bibtex_reads_latin1_files_with_a_warning(tmp_path: Path) -> None:
     ]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_raise(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.bib"

@@ -34,3 +34,76 @@ def test_readme_documents_exit_codes_and_completion() -> None:
     assert "Exit codes" in text
     assert "papernotes completion" in text
     assert "NO_COLOR" in text
+
+
+def test_readme_install_and_test_commands_are_what_ci_runs() -> None:
+    """README's two commands install from the lock and run the suite exactly as .ci/run does."""
+    root = README.parent
+    readme = README.read_text(encoding="utf-8")
+    install, tests = re.findall(r"^(?!#)(\S.*)$", readme.split("```sh", 1)[1].split("```")[0], re.M)
+    ci = [
+        line
+        for line in (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+        if line.startswith(".venv/bin/")
+    ]
+    steps = [s.strip() for s in install.split("&&")]
+    assert steps[0] == "python3 -m venv .venv"
+    assert "--require-hashes -r requirements.lock" in steps[1]
+    assert steps[2].endswith("install --no-deps -e .")
+    assert ci[-1] == tests == ".venv/bin/python -m pytest"
+    assert "--require-hashes -r requirements.lock" in ci[0]
+    assert ci[1].endswith("install --quiet --no-deps -e .")
+
+
+def test_the_lock_pins_every_direct_dependency() -> None:
+    """Everything pyproject.toml asks for (the dev tools too) is pinned, with hashes."""
+    import tomllib
+
+    root = README.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = list(project["dependencies"])
+    for extra in project.get("optional-dependencies", {}).values():
+        wanted += extra
+    names = {re.split(r"[<>=!~\[; ]", w, maxsplit=1)[0].lower().replace("_", "-") for w in wanted}
+    lock = (root / "requirements.lock").read_text(encoding="utf-8")
+    pinned = dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+)", lock, re.M))
+    assert sorted(names - set(pinned)) == []
+    lines = lock.splitlines()
+    unhashed = [
+        line
+        for i, line in enumerate(lines)
+        if "==" in line and not line.startswith("#") and "--hash=sha256:" not in lines[i + 1]
+    ]
+    assert unhashed == []
+
+
+def test_every_imported_package_is_declared() -> None:
+    """A package the code imports is a dependency of its own, not another's dependency."""
+    import ast
+    import importlib.metadata
+    import sys
+    import tomllib
+
+    root = README.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
+    for extra in project.get("optional-dependencies", {}).values():
+        declared |= {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower() for d in extra}
+    owners = importlib.metadata.packages_distributions()
+    undeclared = set()
+    for path in (root / "src" / "papernotes").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top == "papernotes" or top.startswith("_"):
+                    continue
+                dists = {d.lower() for d in owners.get(top, [top])}
+                if not dists & declared:
+                    undeclared.add(f"{top} ({path.name})")
+    assert sorted(undeclared) == []

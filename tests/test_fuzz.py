@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
+from conftest import examples
 from papernotes.dump import dump
 from papernotes.errors import NoteError
 from papernotes.importers import apply_plan, candidates_of, plan_import, read_source
@@ -37,9 +38,9 @@ BIBTEX_PIPELINE = 100
 SLUGS = 500
 
 
-def fuzz(examples: int) -> settings:
+def fuzz(count: int) -> settings:
     return settings(
-        max_examples=examples,
+        max_examples=examples(count),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )

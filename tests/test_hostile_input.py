@@ -589,3 +589,36 @@ def test_an_author_with_the_word_and_survives_bibtex() -> None:
     paper = Paper(id="x", title="T", authors=("AND A A", "Anders And"), year=2024)
     back = parse_bibtex(to_bibtex([paper])).entries[0].paper
     assert back.authors == ("AND A A", "Anders And")
+
+
+@pytest.mark.parametrize(
+    "raised",
+    [
+        "exceeded maximum nesting depth",  # libyaml 0.2.6 and later, through PyYAML's C loader
+        "maximum depth exceeded",
+    ],
+)
+def test_an_upstream_nesting_limit_gives_our_message(
+    monkeypatch: pytest.MonkeyPatch, raised: str
+) -> None:
+    """Whichever YAML library stops a deep document first, and however it words it, the note
+    gets our message and line (so an upstream release cannot change what users read)."""
+    import yaml
+
+    def refuse(*args: object, **kwargs: object) -> object:
+        mark = yaml.Mark("note", 0, 1, 3, None, None)
+        raise yaml.parser.ParserError("while parsing", mark, raised, mark)
+
+    monkeypatch.setattr(yaml, "parse", refuse)
+    monkeypatch.setattr(yaml, "load", refuse)
+    content = "---\ntitle: Deep\nx: " + "[" * 100 + "]" * 100 + "\n---\n"
+    result = parse_bytes(content.encode(), "deep.md")
+    assert [str(d) for d in result.errors] == [f"deep.md:3: error: {TOO_DEEP}"]
+
+    def refuse_unmarked(*args: object, **kwargs: object) -> object:
+        raise yaml.YAMLError(raised)
+
+    monkeypatch.setattr(yaml, "parse", refuse_unmarked)
+    monkeypatch.setattr(yaml, "load", refuse_unmarked)
+    result = parse_bytes(content.encode(), "deep.md")
+    assert [str(d) for d in result.errors] == [f"deep.md:2: error: {TOO_DEEP}"]

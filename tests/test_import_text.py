@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SEEDS
+from conftest import SEEDS, examples
 from papernotes import normalize
 from papernotes.cli import cli
 from papernotes.dump import dump
@@ -630,7 +630,7 @@ def test_candidates_from_other_importers(tmp_path: Path) -> None:
     assert isinstance(plan.actions[0].candidates[0], Candidate)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.one_of(
@@ -697,7 +697,7 @@ _INCOMING = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_FRONT, _BODY, st.sampled_from(["yaml", "yaml-crlf", "none"]), _INCOMING)
 def test_merge_keeps_every_value_and_is_idempotent(
     front: list[str], body: str, kind: str, incoming: Paper
@@ -726,7 +726,7 @@ def test_merge_keeps_every_value_and_is_idempotent(
     assert merge_note(merged.text, merged.paper, incoming, "x.md").added == ()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.binary(max_size=300))
 def test_reading_any_bytes_gives_papers_or_an_error_with_a_line(data: bytes) -> None:
     from tempfile import TemporaryDirectory

@@ -8,12 +8,15 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from papernotes.dump import dump
 from papernotes.errors import NoteError
 from papernotes.model import STATUSES, Paper
 from papernotes.parse import parse_bytes, parse_note
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # Printable text as people type it: letters, digits, punctuation, symbols and spaces.
 _chars = st.characters(categories=("L", "N", "P", "S", "Zs"), exclude_characters="\x85")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from papernotes.errors import UsageError
 from papernotes.kb import KnowledgeBase, open_kb
 from papernotes.query import Text, fts, fts_string, parse, quote, variants
@@ -297,7 +298,9 @@ def test_sql_and_fts_syntax_in_a_query_is_only_text(kb: KnowledgeBase, text: str
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(300),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     st.lists(
@@ -307,10 +310,45 @@ def test_sql_and_fts_syntax_in_a_query_is_only_text(kb: KnowledgeBase, text: str
         max_size=12,
     ).map("".join)
 )
+@example("NOT(:)")  # found by hypothesis: reached SQLite as "NOT (())"
+@example("-(:) a")
+@example("(:) OR (:)")
+@example('"" OR ""')
 def test_no_query_makes_sqlite_fail(kb: KnowledgeBase, text: str) -> None:
-    """Any text either searches or is refused with a UsageError; nothing else escapes."""
+    """Any text either searches or is refused by the parser; nothing reaches SQLite as a
+    syntax error (which would be reported as "please report this")."""
     try:
         search(kb, text, explain=True)
         ids_matching(kb, text)
-    except UsageError:
-        pass
+    except UsageError as exc:
+        assert "please report" not in exc.message
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("NOT " * 50 + "a", "nested too deeply: more than 20 levels of ( ) and NOT"),
+        ("-(" * 15 + "a" + ")" * 15, "nested too deeply: more than 20 levels of ( ) and NOT"),
+        ("(" * 1500 + "a" + ")" * 1500, "nested too deeply: more than 20 levels of ( ) and NOT"),
+        (" OR ".join(["w"] * 3000), "too long: more than 100 words and operators"),
+        (" ".join(["word"] * 10_000), "too long: more than 100 words and operators"),
+    ],
+    ids=["50-nots", "15-negated-groups", "1500-parentheses", "3000-ors", "10000-words"],
+)
+def test_a_query_too_deep_or_too_long_is_a_bad_query(
+    kb: KnowledgeBase, query: str, message: str
+) -> None:
+    """Bounded in the parser: no RecursionError, no SQLite "parser stack overflow", no
+    quadratic time; and the message shows a window of the query, not all of it."""
+    with pytest.raises(UsageError) as caught:
+        search(kb, query)
+    first, shown, caret = caught.value.message.split("\n")
+    assert first == f"bad query: {message}"
+    assert len(shown) <= 80 and caret.endswith("^")
+
+
+@pytest.mark.parametrize(
+    "query", ["(" * 20 + "a" + ")" * 20, "NOT " * 19 + "a", " ".join(["w"] * 100)]
+)
+def test_a_query_at_the_bounds_still_runs(kb: KnowledgeBase, query: str) -> None:
+    assert search(kb, query).total is not None

@@ -13,6 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import examples
 from papernotes import simpleyaml
 from papernotes.dump import dump
 from papernotes.frontmatter import split
@@ -182,7 +183,7 @@ def front_matter(draw: st.DrawFn, scalars: st.SearchStrategy[str] = _SCALARS) ->
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=2000, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(st.one_of(front_matter(), front_matter(_WORDISH)))
 def test_generated_front_matter(text: str) -> None:
     try:

@@ -126,6 +126,8 @@ def _load_yaml(part: Split) -> dict[Any, Any]:
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(part, exc) from None
     except yaml.YAMLError as exc:
+        if _is_depth_error(exc):
+            raise FrontMatterError(part.meta_line, _TOO_DEEP.format("YAML")) from None
         raise FrontMatterError(part.meta_line, f"invalid YAML front matter: {exc}") from None
     except RecursionError:
         raise FrontMatterError(part.meta_line, _TOO_DEEP.format("YAML")) from None
@@ -199,12 +201,20 @@ def _check_size(data: Any, line: int, kind: str) -> None:
             stack.extend((v, depth + 1) for v in value)
 
 
+def _is_depth_error(exc: Exception) -> bool:
+    """Whether ``exc`` is PyYAML's or libyaml's own nesting limit (libyaml 0.2.6 and later:
+    "exceeded maximum nesting depth"), which may come before ours: one message for both."""
+    return "nesting depth" in str(exc) or "maximum depth" in str(exc)
+
+
 def _yaml_error(part: Split, exc: yaml.MarkedYAMLError) -> FrontMatterError:
     import yaml
 
     mark = exc.problem_mark or exc.context_mark
     index = mark.line if mark is not None else 0
     line = part.meta_line + index
+    if _is_depth_error(exc):
+        return FrontMatterError(line, _TOO_DEEP.format("YAML"))
     lines = part.meta_text.split("\n")
     source = lines[index] if index < len(lines) else ""
     if "\t" in source[: len(source) - len(source.lstrip())] or (

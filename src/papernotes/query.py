@@ -139,7 +139,19 @@ class _Token:
 def _error(text: str, pos: int, message: str) -> UsageError:
     pos = max(0, min(pos, len(text)))
     shown = text.replace("\n", " ").replace("\t", " ")
+    if len(shown) > _SHOWN:  # a window around the problem, marked with … where cut
+        start = max(0, min(pos - _SHOWN // 2, len(shown) - _SHOWN))
+        end = start + _SHOWN
+        pos -= start
+        shown = shown[start:end]
+        if start:
+            shown, pos = "…" + shown, pos + 1
+        if end < len(text):
+            shown += "…"
     return UsageError(f"bad query: {message}\n  {shown}\n  {' ' * pos}^")
+
+
+_SHOWN = 70  # characters of a long query shown around a problem
 
 
 def _lex(text: str) -> Iterator[_Token]:
@@ -174,6 +186,12 @@ def _lex(text: str) -> Iterator[_Token]:
             i = j
 
 
+# Bounds on a query: deeper nesting or more terms would reach SQLite's and FTS5's parser stacks
+# ("parser stack overflow") or cost time that grows with the square of the words.
+MAX_NESTING = 20  # parentheses and negations inside each other
+MAX_TERMS = 100  # words, phrases, field terms and operators
+
+
 class _Parser:
     """Recursive descent: or := and (OR and)*; and := unary+; unary := (-|NOT) unary | atom."""
 
@@ -181,6 +199,21 @@ class _Parser:
         self.text = text
         self.tokens = list(_lex(text))
         self.pos = 0
+        self.depth = 0
+        terms = [t for t in self.tokens if t.kind not in ("LPAREN", "RPAREN")]
+        if len(terms) > MAX_TERMS:
+            raise _error(
+                text, terms[MAX_TERMS].start, f"too long: more than {MAX_TERMS} words and operators"
+            )
+
+    def nest(self, token: _Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise _error(
+                self.text,
+                token.start,
+                f"nested too deeply: more than {MAX_NESTING} levels of ( ) and NOT",
+            )
 
     def peek(self) -> _Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -241,14 +274,19 @@ class _Parser:
             if nxt is None or nxt.kind in ("OR", "AND", "RPAREN"):
                 what = "-" if token.kind == "NEG" else "NOT"
                 raise _error(self.text, token.start, f"{what} needs a term after it")
+            self.nest(token)
             inner = self.unary()
-            return Not(inner) if inner is not None else None
+            self.depth -= 1
+            # a negation of no word (``-&``, ``NOT (:)``) is no condition, like the term itself
+            return Not(inner) if inner is not None and inner != _NOTHING else None
         return self.atom()
 
     def atom(self) -> Node | None:
         token = self.take()
         if token.kind == "LPAREN":
+            self.nest(token)
             inner = self.or_expr()
+            self.depth -= 1
             close = self.peek()
             if close is None or close.kind != "RPAREN":
                 raise _error(self.text, token.start, "this ( is never closed")
@@ -338,9 +376,10 @@ def _in_column(node: Node, column: str) -> Node:
 def parse(text: str) -> Query:
     """Parse a query; :class:`UsageError` (with a caret under the problem) when malformed."""
     root = _Parser(text).parse()
+    root = _simplify(root) if root is not None else None
     if root is None or root == _NOTHING:
         raise UsageError("empty query: give words to search for, or a field such as tag:rlhf")
-    return Query(text, _simplify(root))
+    return Query(text, root)
 
 
 def _simplify(node: Node) -> Node:
@@ -354,9 +393,12 @@ def _simplify(node: Node) -> Node:
                 if isinstance(child, (And, Or)) and type(child) is type(node)
                 else [child]
             )
+        if not flat:
+            return _NOTHING
         return flat[0] if len(flat) == 1 else type(node)(tuple(flat))
     if isinstance(node, Not):
-        return Not(_simplify(node.node))
+        inner = _simplify(node.node)
+        return _NOTHING if inner == _NOTHING else Not(inner)
     return node
 
 

@@ -160,10 +160,21 @@ def _guarded(kb: KnowledgeBase, text: str, run: Callable[[sqlite3.Connection], T
             if attempt == 0 and is_corrupt(exc):
                 kb.index = kb.index.heal(exc)  # rebuilt and filled again
                 continue
-            if isinstance(exc, sqlite3.OperationalError) and "fts5" in str(exc):
-                raise UsageError(f"cannot run the query {text!r} (please report this)") from None
+            if isinstance(exc, sqlite3.OperationalError) and _is_query_error(exc):
+                # the parser should have refused it; never blame the index for a query
+                raise UsageError(
+                    f"bad query: cannot run {text[:200]!r} (please report this)"
+                ) from None
             raise failure(kb.index, exc) from None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _is_query_error(exc: sqlite3.OperationalError) -> bool:
+    message = str(exc)
+    return any(
+        part in message
+        for part in ("fts5", "syntax error", "parser stack overflow", "too large", "too many")
+    )
 
 
 def _search(
