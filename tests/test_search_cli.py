@@ -257,3 +257,48 @@ def test_words_or_a_field_rank_the_word_matches_first(notes: Path) -> None:
     assert result.stdout == "mixtral\nhostile\ndpo\n"
     data = json.loads(run(notes, "search", "mixture OR year:2023", "--format", "json").stdout)
     assert [d["score"] > 0 for d in data] == [True, True, False]
+
+
+# -- the ranked fallback (issue 17): notes with every word first, then notes with some --------
+
+
+def test_a_natural_query_finds_notes_with_some_of_its_words(notes: Path) -> None:
+    """One unmatched word no longer empties the answer; stop words do not rank."""
+    result = run(notes, "search", "which", "paper", "learns", "from", "preference", "pairs?")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0::3] == [
+        " 1. Direct Preference Optimization: Your Language Model is Secretly a Reward Model (2023)",
+        " 2. KTO: Model Alignment as Prospect Theoretic Optimization (2024)",
+        "no note has every word; 2 with some of them, best first",
+    ]
+
+
+def test_notes_with_every_word_come_before_notes_with_some(notes: Path) -> None:
+    ids = run(notes, "search", "sparse", "experts", "--format", "ids").stdout.split()
+    assert ids == ["mixtral"]  # the only note with both words; none has just one
+    result = run(notes, "search", "reward", "pairs", "--format", "json")
+    records = json.loads(result.stdout)
+    assert [(r["id"], r["match"]) for r in records] == [("dpo", "all"), ("kto", "some")]
+    listed = run(notes, "search", "reward", "pairs")
+    assert listed.stdout.splitlines()[-1] == "1 note has every word; 1 more with some of them"
+
+
+def test_the_fallback_keeps_fields_negations_and_and(notes: Path) -> None:
+    """Fields and filters stay conditions, a negation still excludes, and AND written out
+    means every word."""
+    ids = run(notes, "search", "reward", "feedback", "year:2024", "--format", "ids").stdout
+    assert ids.split() == ["kto"]
+    ids = run(notes, "search", "reward", "feedback", "-kto", "--format", "ids").stdout
+    assert ids.split() == ["dpo"]
+    strict = run(notes, "search", "reward", "AND", "feedback")
+    assert (strict.exit_code, strict.stderr) == (1, "Error: no notes match 'reward AND feedback'\n")
+    # list and export select: every word must match there
+    assert run(notes, "list", "reward feedback", "--format", "ids").stdout == ""
+
+
+def test_the_fallback_is_explained(notes: Path) -> None:
+    result = run(notes, "search", "reward", "pairs", "--explain")
+    assert "    has some of the words, not all (ranked by how well they match)" in (
+        result.stdout.split(" 2. ")[1].splitlines()
+    )
+    assert "has some of the words" not in result.stdout.split(" 2. ")[0]

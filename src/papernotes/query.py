@@ -94,6 +94,7 @@ class Query:
 
     text: str
     root: Node
+    strict: bool = False  # AND was written: every word must match, no ranked fallback
 
     def texts(self, positive_only: bool = True) -> list[Text]:
         """The Text leaves (only those not under a negation, by default), left to right."""
@@ -105,7 +106,7 @@ class Query:
         text = self.text
         if new.value != leaf.value:
             text = text[: leaf.start] + new.value + text[leaf.end :]
-        return Query(text, _swap(self.root, leaf, new))
+        return Query(text, _swap(self.root, leaf, new), self.strict)
 
 
 def quote(value: str) -> str:
@@ -200,6 +201,7 @@ class _Parser:
         self.tokens = list(_lex(text))
         self.pos = 0
         self.depth = 0
+        self.strict = False
         terms = [t for t in self.tokens if t.kind not in ("LPAREN", "RPAREN")]
         if len(terms) > MAX_TERMS:
             raise _error(
@@ -251,6 +253,7 @@ class _Parser:
         while (token := self.peek()) is not None and token.kind not in ("OR", "RPAREN"):
             if token.kind == "AND":
                 self.take()
+                self.strict = True
                 nxt = self.peek()
                 if not seen or nxt is None or nxt.kind in ("OR", "RPAREN", "AND"):
                     raise _error(self.text, token.start, "AND needs a term on both sides")
@@ -375,11 +378,12 @@ def _in_column(node: Node, column: str) -> Node:
 
 def parse(text: str) -> Query:
     """Parse a query; :class:`UsageError` (with a caret under the problem) when malformed."""
-    root = _Parser(text).parse()
+    parser = _Parser(text)
+    root = parser.parse()
     root = _simplify(root) if root is not None else None
     if root is None or root == _NOTHING:
         raise UsageError("empty query: give words to search for, or a field such as tag:rlhf")
-    return Query(text, root)
+    return Query(text, root, parser.strict)
 
 
 def _simplify(node: Node) -> Node:
@@ -554,3 +558,24 @@ def plan(query: Query) -> Plan:
     leaves = query.texts()
     rank = " OR ".join(f"({fts(t)})" for t in leaves) if leaves else None
     return Plan(match, where, tuple(params), match or rank)
+
+
+def loose_plan(query: Query) -> Plan | None:
+    """The ranked fallback of ``query``: notes with ANY of its free words (stop words left
+    out, unless that leaves none), under all of its other conditions (fields, filters,
+    negations, groups), which keep their meaning. None when there is nothing to loosen: fewer
+    than two free words, or an AND written in the query."""
+    from papernotes.stopwords import is_stop_word
+
+    if query.strict:
+        return None
+    children = query.root.nodes if isinstance(query.root, And) else (query.root,)
+    free = [c for c in children if isinstance(c, Text) and c.column is None]
+    if len(free) < 2:
+        return None
+    rest = [c for c in children if c not in free]
+    kept = [w for w in free if not (w.kind == "word" and is_stop_word(w.value))] or free
+    match = " OR ".join(f"({fts(w)})" for w in kept)
+    params: list[object] = []
+    where = " AND ".join(sql(n, params) for n in rest) if rest else "1"
+    return Plan(match, where, tuple(params), match)

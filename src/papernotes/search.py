@@ -36,6 +36,7 @@ from papernotes.query import (
     Text,
     fts,
     has_words,
+    loose_plan,
     parse,
     plan,
     sql,
@@ -72,6 +73,21 @@ _BM25 = (
     )
     + ")"
 )
+# BM25 weights of the ranked fallback (notes with some of the words): a title word counts
+# little more than an abstract word there, or one common title word would outrank an abstract
+# that has five of the query's words (measured on tests/eval: bench/evaluate.py).
+LOOSE_WEIGHTS = {
+    "title": 1.5,
+    "aliases": 1.5,
+    "authors": 1.0,
+    "topics": 1.0,
+    "tags": 1.0,
+    "venue": 1.0,
+    "org": 1.0,
+    "abstract": 1.0,
+    "body": 1.0,
+}
+_LOOSE_BM25 = _bm25(LOOSE_WEIGHTS)
 EXACT_KINDS = ("id", "alias", "arxiv", "doi", "file", "title")  # in order of precedence
 SUGGESTIONS = 3
 SUGGEST_CUTOFF = 60  # rapidfuzz token_set_ratio of a suggested title
@@ -96,15 +112,21 @@ class Hit:
     highlights: tuple[tuple[int, int], ...]  # (start, end) of the matched words in snippet
     exact: str | None = None  # "alias 'DPO'" when an exact match put the note first
     explain: tuple[TermScore, ...] | None = None  # with explain=True
+    match: str = "all"  # "all": every word of the query; "some": the ranked fallback
 
 
 @dataclass(frozen=True)
 class SearchResult:
     query: str  # as typed
     hits: tuple[Hit, ...]
-    total: int | None  # how many notes match; None when not counted (see search)
+    total: int | None  # how many notes match every word; None when not counted (see search)
     corrected: str | None = None  # the query run instead, after typo correction
     suggestions: tuple[tuple[str, str], ...] = ()  # (id, title) when nothing matched
+
+    @property
+    def partial(self) -> int:
+        """How many hits match only some of the words (the ranked fallback, after the rest)."""
+        return sum(1 for hit in self.hits if hit.match == "some")
 
 
 def search(
@@ -227,12 +249,15 @@ def _search(
         total = conn.execute(f"SELECT count(*) {source}{pl.where}", params).fetchone()[0]
         total = int(total) + missing
     rows = rows[:limit]
+    strict = len(rows)
+    if strict < limit:
+        rows += _loose(conn, query, limit - strict, {int(r) for r, _ in rows})
     rowids = [int(r) for r, _ in rows]
     papers = kb.index.papers(rowids)
     matcher = Matcher.of(query.texts())
     explained = _explain(conn, query, rowids) if explain else {}
     hits = []
-    for paper, (rowid, raw) in zip(papers, rows):
+    for i, (paper, (rowid, raw)) in enumerate(zip(papers, rows)):
         text, marks = snippet(paper, matcher)
         hits.append(
             Hit(
@@ -242,10 +267,27 @@ def _search(
                 marks,
                 firsts.get(rowid),
                 explained.get(rowid, ()) if explain else None,
+                "all" if i < strict else "some",
             )
         )
     suggestions = () if hits else _closest_titles(conn, query)
     return SearchResult(typed, tuple(hits), total, corrected, suggestions)
+
+
+def _loose(
+    conn: sqlite3.Connection, query: Query, count: int, seen: set[int]
+) -> list[tuple[int, float]]:
+    """Up to ``count`` notes, not in ``seen``, that match some of the query's free words,
+    best first by BM25 (:data:`LOOSE_WEIGHTS`), under the query's other conditions."""
+    pl = loose_plan(query)
+    if pl is None or pl.match is None:
+        return []
+    rows = conn.execute(
+        f"SELECT p.rowid, {_LOOSE_BM25} AS score FROM fts JOIN papers p ON p.rowid = fts.rowid "
+        f"WHERE fts MATCH ? AND {pl.where} ORDER BY score, p.id LIMIT ?",
+        (pl.match, *pl.params, count + len(seen)),
+    ).fetchall()
+    return [(int(r), s) for r, s in rows if int(r) not in seen][:count]
 
 
 def _exact_matches(conn: sqlite3.Connection, query: Query) -> dict[int, str]:

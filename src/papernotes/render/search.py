@@ -37,6 +37,7 @@ def _record(rank: int, hit: Hit, explain: bool) -> dict[str, Any]:
     record: dict[str, Any] = {"rank": rank, "score": hit.score, **hit.paper.to_dict()}
     record["snippet"] = hit.snippet
     record["exact_match"] = hit.exact
+    record["match"] = hit.match
     if explain:
         record["explain"] = [
             {"term": t.term, "score": t.score, "fields": list(t.fields)} for t in hit.explain or ()
@@ -87,7 +88,16 @@ def _print_list(result: SearchResult, explain: bool) -> None:
             for line in explanation(hit):
                 click.echo("    " + style(line, dim=True))
     shown = len(result.hits)
-    if result.total is not None and result.total > shown:
+    partial = result.partial
+    if partial:
+        every = result.total if result.total is not None else shown - partial
+        if every:
+            notes = "note has" if every == 1 else "notes have"
+            footer = f"{every} {notes} every word; {partial} more with some of them"
+        else:
+            footer = f"no note has every word; {partial} with some of them, best first"
+        click.echo(style(footer, dim=True))
+    elif result.total is not None and result.total > shown:
         click.echo(style(f"{shown} of {result.total} notes (--limit to see more)", dim=True))
 
 
@@ -108,6 +118,8 @@ def _highlighted(hit: Hit, style: Callable[..., str]) -> str:
 def explanation(hit: Hit) -> list[str]:
     """Why ``hit`` is where it is, in a line or two."""
     lines = []
+    if hit.match == "some":
+        lines.append("has some of the words, not all (ranked by how well they match)")
     if hit.exact:
         lines.append(f"first: exact {safe(hit.exact)} match")
     terms = hit.explain or ()
