@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
 
 import pytest
 
@@ -26,6 +25,10 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and sym
 
 OLD = "---\ntitle: Old\n---\nThe user's words.\n"
 NEW = "---\ntitle: New\n---\nNew words.\n"
+
+
+def _as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -56,27 +59,18 @@ def test_a_crash_mid_write_leaves_the_old_note(
     def fail(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt if step == "fsync" else full
 
-    real_fdopen = os.fdopen
+    real_write = os.write
 
-    class HalfWritten:
-        """A temporary file that takes a few bytes and then finds the disk full."""
-
-        def __init__(self, handle: TextIO) -> None:
-            self.handle = handle
-
-        def __enter__(self) -> HalfWritten:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.handle.close()
-
-        def write(self, text: str) -> None:
-            self.handle.write(text[:100])
-            self.handle.flush()
-            raise full
+    def half_write(fd: int, data: bytes) -> int:
+        """The temporary file takes a few bytes and then finds the disk full."""
+        real_write(fd, bytes(data[:100]))
+        raise full
 
     if step == "write":
-        monkeypatch.setattr("os.fdopen", lambda *a, **k: HalfWritten(real_fdopen(*a, **k)))
+        monkeypatch.setattr("os.write", half_write)
+    elif step == "replace":  # the rename: os.replace, or renameat2 on Linux
+        monkeypatch.setattr("os.replace", fail)
+        monkeypatch.setattr("papernotes.write._rename", fail)
     else:
         monkeypatch.setattr(f"os.{step}", fail)
     with pytest.raises((OSError, KeyboardInterrupt)):
@@ -156,6 +150,169 @@ def test_an_import_refuses_a_note_edited_between_plan_and_write(tmp_path: Path) 
         f"{kto}: changed on disk since it was read; not overwritten"
     ]
     assert kto.read_text(encoding="utf-8") == edited
+
+
+EDITED = OLD.replace("words", "WORDS")  # an edit that keeps the size
+
+
+def save(path: Path, how: str) -> None:
+    """The user's editor saves ``path`` while papernotes writes it."""
+    if how == "by rename":  # most editors: a temporary file renamed over the note
+        other = path.with_name(".editor-save")
+        other.write_text(OLD + "An edit made meanwhile.\n", encoding="utf-8")
+        os.rename(other, path)
+    elif how == "in place":
+        path.write_text(OLD + "An edit made meanwhile.\n", encoding="utf-8")
+    else:  # same size, and the modification time put back: only the content tells
+        before = path.stat()
+        path.write_text(EDITED, encoding="utf-8")
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def saved(how: str) -> str:
+    return EDITED if how == "same size and mtime" else OLD + "An edit made meanwhile.\n"
+
+
+EDITS = ["by rename", "in place", "same size and mtime"]
+
+
+@pytest.mark.parametrize("how", EDITS)
+def test_an_edit_saved_during_a_slow_fsync_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """The check that a note is unchanged used to run before the temporary file was written
+    and fsynced: an editor's save during a slow fsync (NFS, a USB stick) was lost."""
+    path = tmp_path / "note.md"
+    path.write_text(OLD, encoding="utf-8")
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        real_fsync(fd)
+        if path.read_text(encoding="utf-8") == OLD:
+            save(path, how)
+
+    monkeypatch.setattr("os.fsync", slow_fsync)
+    with pytest.raises(WriteRefused) as refused:
+        atomic_write(path, NEW, expected=OLD.encode())
+    assert refused.value.message == f"{path}: changed on disk since it was read; not overwritten"
+    assert path.read_text(encoding="utf-8") == saved(how)
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+@pytest.mark.parametrize("how", EDITS)
+def test_an_edit_saved_between_the_last_check_and_the_rename_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """The last window: the note is swapped with the new text in one step and the old text
+    checked after the swap; an edit that came in just before the swap is swapped back."""
+    import papernotes.write
+
+    path = tmp_path / "note.md"
+    path.write_text(OLD, encoding="utf-8")
+    real_check = papernotes.write._unchanged
+    checks: list[Path] = []
+
+    def check_then_save(where: Path, expected: bytes) -> os.stat_result:
+        found = real_check(where, expected)
+        checks.append(where)
+        if len(checks) == 2:  # the check just before the rename passed: now the editor saves
+            save(path, how)
+        return found
+
+    monkeypatch.setattr("papernotes.write._unchanged", check_then_save)
+    with pytest.raises(WriteRefused, match="changed on disk since it was read; not overwritten"):
+        atomic_write(path, NEW, expected=OLD.encode())
+    assert path.read_text(encoding="utf-8") == saved(how)
+    assert leftovers(tmp_path) == []
+
+
+def test_an_import_keeps_an_edit_saved_during_its_fsyncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the importer: that merge is refused, the edit kept, the rest written."""
+    notes = make_kb(tmp_path)
+    incoming = [
+        Paper(id="", title="KTO: Model Alignment as Prospect Theoretic Optimization", doi="10.1234/k"),
+        Paper(id="", title="A Paper Nobody Has Yet"),
+    ]
+    plan = plan_import(incoming, notes)
+    assert [a.kind for a in plan.actions] == ["merge", "create"]
+    kto = notes / "kto.md"
+    edited = kto.read_text(encoding="utf-8") + "\nA thought added while the import ran.\n"
+    real_fsync = os.fsync
+
+    def slow_fsync(fd: int) -> None:
+        real_fsync(fd)
+        if "A thought" not in kto.read_text(encoding="utf-8"):
+            kto.write_text(edited, encoding="utf-8")
+
+    monkeypatch.setattr("os.fsync", slow_fsync)
+    report = apply_plan(plan)
+    assert [why for _, why in report.refused] == [
+        f"{kto}: changed on disk since it was read; not overwritten"
+    ]
+    assert [a.path.name for a in report.written] == ["a-paper-nobody-has-yet.md"]
+    assert kto.read_text(encoding="utf-8") == edited
+
+
+# -- file modes --------------------------------------------------------------------------------
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o7777
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_new_notes_follow_the_umask(tmp_path: Path, umask: int) -> None:
+    """Every new note was 0600 whatever the umask."""
+    notes = make_kb(tmp_path)
+    source = tmp_path / "new.bib"
+    source.write_text("@article{k, title={A Paper Nobody Has Yet}, year={2020}}\n", "utf-8")
+    old = os.umask(umask)
+    try:
+        assert run(notes, "new", "Something Else").exit_code == 0
+        assert run(notes, "import", str(source)).exit_code == 0
+    finally:
+        os.umask(old)
+    assert mode(notes / "something-else.md") == 0o666 & ~umask
+    assert mode(notes / "a-paper-nobody-has-yet.md") == 0o666 & ~umask
+
+
+@pytest.mark.parametrize("kept", [0o664, 0o644, 0o600, 0o444])
+def test_a_merge_keeps_the_mode_of_the_note(tmp_path: Path, kept: int) -> None:
+    """A group-shared 0664 note stayed 0600 after a merge."""
+    notes = make_kb(tmp_path)
+    kto = notes / "kto.md"
+    kto.chmod(kept)
+    source = tmp_path / "kto.bib"
+    source.write_text(
+        "@article{k, title={KTO: Model Alignment as Prospect Theoretic Optimization},"
+        " doi={10.1234/kto}}\n",
+        encoding="utf-8",
+    )
+    old = os.umask(0o077)
+    try:
+        result = run(notes, "import", str(source))
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    assert "10.1234/kto" in kto.read_text(encoding="utf-8")
+    assert mode(kto) == kept
+
+
+@pytest.mark.skipif(not _as_root(), reason="giving a file away takes root")
+def test_a_merge_as_root_keeps_the_owner_of_the_note(tmp_path: Path) -> None:
+    notes = make_kb(tmp_path)
+    kto = notes / "kto.md"
+    os.chown(kto, 1234, 5678)
+    plan = plan_import([Paper(id="", title=f"{KTO_TITLE}", doi="10.1234/kto")], notes)
+    assert apply_plan(plan).refused == []
+    assert "10.1234/kto" in kto.read_text(encoding="utf-8")
+    assert (kto.stat().st_uid, kto.stat().st_gid) == (1234, 5678)
+
+
+KTO_TITLE = "KTO: Model Alignment as Prospect Theoretic Optimization"
 
 
 def test_new_never_overwrites_an_existing_file(tmp_path: Path) -> None:
