@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from kbfactory import make_kb, run
 from papernotes.errors import WriteRefused
@@ -429,3 +430,157 @@ def test_sigkill_in_the_middle_of_a_large_import(tmp_path: Path) -> None:
     assert run(notes, "check").stdout.endswith(
         f"{ENTRIES} notes, {ENTRIES} ok, 0 with errors, 0 warnings\n"
     )
+
+
+# -- export -o: the output file is resolved before it is checked (issue 12) ---------------------
+
+
+def export_to(notes: Path, output: Path | str) -> Result:
+    return run(notes, "export", "--format", "markdown", "-o", str(output))
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("kto.md", "a note"),
+        ("papernotes.toml", "a file"),
+        ("refs.bib", "a file"),
+        ("sub/deep.md", "a note"),
+    ],
+)
+def test_output_through_a_symlink_never_replaces_a_file_of_the_notes(
+    tmp_path: Path, target: str, why: str
+) -> None:
+    """``reading-list.txt`` a symlink to a note (or any file of the notes directory): the
+    export is refused and the file kept, byte for byte; the link stays a link."""
+    notes = make_kb(tmp_path)
+    (notes / "papernotes.toml").write_text('format = "table"\n', encoding="utf-8")
+    (notes / "refs.bib").write_text("@misc{mine, title={Mine}}\n", encoding="utf-8")
+    (notes / "sub").mkdir()
+    (notes / "sub" / "deep.md").write_text(NEW, encoding="utf-8")
+    before = {p: p.read_bytes() for p in notes.rglob("*") if p.is_file()}
+    link = tmp_path / "reading-list.txt"
+    link.symlink_to(notes / target)
+    result = export_to(notes, link)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {link}: a symlink to {notes / target}, {why} in the notes directory; not written\n"
+    )
+    assert link.is_symlink()
+    assert {p: p.read_bytes() for p in notes.rglob("*") if p.is_file()} == before
+    assert leftovers(notes) == []
+
+
+def test_output_into_a_symlinked_folder_never_replaces_a_note(tmp_path: Path) -> None:
+    notes = make_kb(tmp_path)
+    before = (notes / "kto.md").read_bytes()
+    (tmp_path / "out").symlink_to(notes)
+    result = export_to(notes, tmp_path / "out" / "kto.md")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {tmp_path / 'out' / 'kto.md'}: would become a note in the notes directory "
+        f"({notes / 'kto.md'}); not written\n"
+    )
+    assert (notes / "kto.md").read_bytes() == before
+
+
+def test_output_through_a_symlink_outside_the_notes_is_written_through(tmp_path: Path) -> None:
+    """The user's own link to a file elsewhere: the target is replaced (atomically, its mode
+    kept), the link stays a link."""
+    notes = make_kb(tmp_path)
+    real = tmp_path / "lists" / "reading.md"
+    real.parent.mkdir()
+    real.write_text("old list\n", encoding="utf-8")
+    real.chmod(0o640)
+    link = tmp_path / "reading-list.txt"
+    link.symlink_to(real)
+    result = export_to(notes, link)
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8").startswith("# Reading list\n")
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert leftovers(real.parent) == []
+
+
+def test_output_into_a_fifo_is_a_stream(tmp_path: Path) -> None:
+    """``-o`` a FIFO: the export goes into it (a reader gets it), the FIFO stays a FIFO."""
+    import stat
+    import threading
+
+    notes = make_kb(tmp_path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = export_to(notes, fifo)
+    reader.join(10)
+    assert result.exit_code == 0, result.output
+    assert got and got[0].startswith(b"# Reading list\n")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not _as_root(), reason="device nodes are made with mknod, as root")
+@pytest.mark.parametrize(
+    ("kind", "device", "code", "message"),
+    [
+        ("char", (1, 3), 0, ""),  # like /dev/null
+        ("char", (1, 7), 1, "cannot write: No space left on device"),  # like /dev/full
+        ("block", (240, 0), 1, "a block device; not written"),  # never written into
+    ],
+    ids=["null", "full", "block"],
+)
+def test_output_onto_a_device_is_never_replaced(
+    tmp_path: Path, kind: str, device: tuple[int, int], code: int, message: str
+) -> None:
+    """As root, ``-o /dev/full`` once replaced the device node with a regular file."""
+    import stat
+
+    notes = make_kb(tmp_path)
+    node = tmp_path / "dev" / "node"
+    node.parent.mkdir()
+    flag = stat.S_IFCHR if kind == "char" else stat.S_IFBLK
+    os.mknod(node, flag | 0o666, os.makedev(*device))
+    link = tmp_path / "out.txt"
+    link.symlink_to(node)
+    for target in (node, link):
+        result = export_to(notes, target)
+        assert result.exit_code == code, result.output
+        if message:
+            assert result.stderr == f"Error: {target}: {message}\n"
+        mode = os.lstat(node).st_mode
+        assert stat.S_ISCHR(mode) if kind == "char" else stat.S_ISBLK(mode), "replaced"
+        assert os.lstat(node).st_rdev == os.makedev(*device)
+        assert link.is_symlink()
+    assert leftovers(node.parent) == []
+
+
+def test_output_to_dev_stdout_is_a_stream(tmp_path: Path) -> None:
+    notes = make_kb(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "papernotes", "--notes-dir", str(notes), "export", "--format",
+         "markdown", "-o", "/dev/stdout"],
+        capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(b"# Reading list\n")
+    assert done.stderr == b"5 notes written to /dev/stdout\n"
+
+
+def test_output_file_modes(tmp_path: Path) -> None:
+    """A new output file follows the umask (it was 0600); an existing one keeps its mode."""
+    notes = make_kb(tmp_path)
+    old = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.md"
+        assert export_to(notes, fresh).exit_code == 0
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        shared = tmp_path / "shared.md"
+        shared.write_text("old\n", encoding="utf-8")
+        shared.chmod(0o664)
+        assert export_to(notes, shared).exit_code == 0
+        assert shared.stat().st_mode & 0o777 == 0o664
+        assert shared.read_text(encoding="utf-8").startswith("# Reading list")
+    finally:
+        os.umask(old)

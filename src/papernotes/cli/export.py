@@ -18,7 +18,8 @@ NEEDS_BODY = ("json", "jsonl", "bibtex")  # the others use the front matter only
 @format_option("json", "jsonl", "csv", "bibtex", "markdown")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, writable=True),
-    help="Write to this file (replaced atomically) instead of stdout.",
+    help="Write to this file (replaced atomically; a FIFO or device is written into) instead "
+    "of stdout.",
 )  # fmt: skip
 @click.pass_context
 def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: Any) -> None:
@@ -39,6 +40,7 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
     from papernotes.errors import NotFound
     from papernotes.export import export
     from papernotes.listing import sort_papers
+    from papernotes.output import write_output
 
     kb = get_kb(ctx)
     query = filters.pop("query")
@@ -53,21 +55,6 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
 
         print_data(text)
         return
-    _write_output(Path(output), text, kb.store.root)
+    write_output(Path(output), text, kb.store.root)
     noun = "note" if len(papers) == 1 else "notes"
     click.echo(f"{len(papers)} {noun} written to {output}", err=True)
-
-
-def _write_output(path: Any, text: str, root: Any) -> None:
-    from papernotes.errors import PapernotesError, WriteRefused
-    from papernotes.parse import NOTE_SUFFIXES
-    from papernotes.write import atomic_write, inside
-
-    if inside(root, path) and path.name.endswith(NOTE_SUFFIXES):
-        raise WriteRefused(f"{path}: would become a note in the notes directory; not written")
-    if not path.parent.is_dir():
-        raise PapernotesError(f"{path}: no such directory: {path.parent}")
-    try:
-        atomic_write(path, text)
-    except OSError as exc:
-        raise PapernotesError(f"{path}: cannot write: {exc.strerror or exc}") from None
