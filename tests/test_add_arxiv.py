@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -168,6 +169,21 @@ def test_add_existing_note_merges_tags_and_topics(notes: Path) -> None:
     assert paper.body == "My notes.\n"  # what the user wrote is kept
     assert note_files(notes) == ["dpo.md"]
     assert ArxivStub.requests == []
+
+
+def test_add_follows_the_umask_and_keeps_the_mode_of_a_note(notes: Path) -> None:
+    """A new note was 0600 whatever the umask; a merge made a 0664 note 0600."""
+    old = os.umask(0o002)
+    try:
+        assert run(notes, "add", "2305.18290").exit_code == 0
+        note = notes / "direct-preference-optimization.md"
+        assert note.stat().st_mode & 0o777 == 0o664
+        note.chmod(0o640)
+        assert run(notes, "add", "2305.18290", "--tag", "rlhf").exit_code == 0
+    finally:
+        os.umask(old)
+    assert parse_note(note).tags == ("rlhf",)
+    assert note.stat().st_mode & 0o777 == 0o640
 
 
 def test_add_matches_an_existing_note_by_title(notes: Path) -> None:
