@@ -85,6 +85,9 @@ def same_as_pyyaml(text: str) -> bool:
         ("title:\ttab\n", False),
         ("title: nbsp\u00a0here\n", False),
         ("title: line\u2028separator\n", False),
+        ("title:  \n plain words\n", False),  # spaces after the colon, the value below
+        ("x: " + "9" * 4300 + "\n", True),
+        ("x: " + "9" * 4301 + "\n", False),  # too long for int(): PyYAML keeps it as text
     ],
 )
 def test_cases(text: str, answered: bool) -> None:

@@ -8,8 +8,12 @@ fence ends the front matter), empty front matter and TOML between ``+++`` fences
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
+
+from papernotes.simpleyaml import MAX_DIGITS
 
 if TYPE_CHECKING:
     import yaml
@@ -66,13 +70,15 @@ def split(text: str) -> Split:
 _TOML_POS = re.compile(r"\(at line (\d+), column \d+\)")
 
 
-def load(part: Split) -> dict[Any, Any]:
-    """Load the front matter of ``part`` into a dict (empty when there is none)."""
+def load(part: Split, problems: list[FrontMatterError] | None = None) -> dict[Any, Any]:
+    """Load the front matter of ``part`` into a dict (empty when there is none). A YAML value
+    that cannot be built (a date that does not exist, an integer too long to print) is kept
+    as its text, and said so in ``problems``, when given."""
     if part.kind == "none" or not part.meta_text.strip():
         return {}
     if part.kind == "toml":
         return _load_toml(part)
-    return _load_yaml(part)
+    return _load_yaml(part, [] if problems is None else problems)
 
 
 def _load_toml(part: Split) -> dict[Any, Any]:
@@ -88,6 +94,8 @@ def _load_toml(part: Split) -> dict[Any, Any]:
         raise FrontMatterError(line, f"invalid TOML front matter: {message}") from None
     except RecursionError:
         raise FrontMatterError(part.meta_line, _TOO_DEEP.format("TOML")) from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise FrontMatterError(part.meta_line, _TOO_LONG.format("TOML")) from None
     _check_size(data, part.meta_line, "TOML")
     return data
 
@@ -95,15 +103,86 @@ def _load_toml(part: Split) -> dict[Any, Any]:
 _TAB_SEPARATOR = re.compile(r"^ *\t|^\s*(?:- +)?[^\s:#'\"][^:'\"]*: *\t")
 
 
+@cache
 def _safe_loader() -> type[yaml.SafeLoader]:
-    """PyYAML's C loader when it was built with libyaml (several times faster, just as safe)."""
+    """PyYAML's safe loader (its C one when it was built with libyaml: several times faster,
+    just as safe) that keeps a scalar it cannot build as text (see :func:`_lenient`)."""
     import yaml
 
-    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return loader
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[valid-type, misc]
+        problems: list[tuple[int, str]]  # (0-based line, message) of each scalar kept as text
+
+    for kind in ("int", "float", "bool", "timestamp"):
+        tag = f"tag:yaml.org,2002:{kind}"
+        Loader.add_constructor(tag, _lenient(base.yaml_constructors[tag], kind))
+    return Loader
 
 
-def _load_yaml(part: Split) -> dict[Any, Any]:
+def _lenient(construct: Callable[[Any, Any], Any], kind: str) -> Callable[[Any, Any], Any]:
+    """``construct`` (PyYAML's for ``kind``), except that a scalar it cannot build is its text.
+    PyYAML raises whatever Python does: ``2024-02-30`` and ``2024-01-01 25:00:00`` a
+    ValueError (once a traceback in every command), ``!!bool maybe`` a KeyError; an integer
+    of more than 4,300 digits a ValueError, in base 60 (``1:30:30...``) it took quadratic
+    time first, in base 16 it was built and could not be printed or stored afterwards."""
+
+    def build(loader: Any, node: Any) -> Any:
+        text = str(node.value)
+        if kind == "int" and len(text.lstrip("+-")) > MAX_DIGITS:
+            return _kept(loader, node, f"not an integer (more than {MAX_DIGITS:,} digits)")
+        try:
+            value = construct(loader, node)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError):
+            return _kept(loader, node, _why_not(kind, text))
+        if kind == "int" and abs(value) >= _PRINTABLE_INT:
+            return _kept(loader, node, f"not an integer (more than {MAX_DIGITS:,} digits)")
+        return value
+
+    return build
+
+
+_PRINTABLE_INT = 10**MAX_DIGITS  # ints from here on have more digits than Python prints
+
+
+def _kept(loader: Any, node: Any, why: str) -> str:
+    from papernotes.normalize import shown
+
+    text = str(node.value)
+    loader.problems.append((node.start_mark.line, f"{shown(text)} is {why}; taken as text"))
+    return text
+
+
+def _why_not(kind: str, text: str) -> str:
+    """Why PyYAML could not build ``text`` as a ``kind``: ``not a date (there is no such day)``."""
+    if kind != "timestamp":
+        return {"int": "not an integer", "float": "not a number", "bool": "not a boolean"}[kind]
+    from papernotes.normalize import date_problem
+
+    match = _TIMESTAMP.match(text)
+    if match is None:
+        return "not a date"
+    what = "not a date and time" if match.group("hour") else "not a date"
+    year, month, day = (int(match.group(g)) for g in ("year", "month", "day"))
+    problem = date_problem(year, month, day)
+    for unit, limit in (("hour", 23), ("minute", 59), ("second", 59)):
+        if problem is None and match.group(unit) and int(match.group(unit)) > limit:
+            problem = f"there is no {unit} {int(match.group(unit))}"
+    if problem is None and match.group("zone"):
+        problem = f"there is no time zone {match.group('zone')}"
+    return f"{what} ({problem})" if problem else what
+
+
+# PyYAML's timestamp (resolver.py), its parts named
+_TIMESTAMP = re.compile(
+    r"""(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})-(?P<day>[0-9]{1,2})
+    (?:(?:[Tt]|[ \t]+)(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})
+    (?:\.[0-9]*)?(?:[ \t]*(?P<zone>Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?$""",
+    re.X,
+)
+
+
+def _load_yaml(part: Split, problems: list[FrontMatterError]) -> dict[Any, Any]:
     from papernotes import simpleyaml
 
     simple = simpleyaml.load(part.meta_text)  # PyYAML's answer, when the form is simple
@@ -122,7 +201,12 @@ def _load_yaml(part: Split) -> dict[Any, Any]:
     try:
         if _may_nest_deeply(part.meta_text):
             _check_depth(part)
-        data = yaml.load(part.meta_text, Loader=_safe_loader())
+        loader: Any = _safe_loader()(part.meta_text)
+        loader.problems = []
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(part, exc) from None
     except yaml.YAMLError as exc:
@@ -131,6 +215,7 @@ def _load_yaml(part: Split) -> dict[Any, Any]:
         raise FrontMatterError(part.meta_line, f"invalid YAML front matter: {exc}") from None
     except RecursionError:
         raise FrontMatterError(part.meta_line, _TOO_DEEP.format("YAML")) from None
+    problems.extend(FrontMatterError(part.meta_line + i, text) for i, text in loader.problems)
     if data is None:
         return {}
     _check_size(data, part.meta_line, "YAML")
@@ -155,6 +240,7 @@ _TOO_BIG = (
     "characters{}; not loaded"
 )
 _EXPANDED = " once its aliases are expanded (an alias bomb?)"
+_TOO_LONG = f"{{}} front matter holds an integer of more than {MAX_DIGITS:,} digits; not loaded"
 
 
 def _may_nest_deeply(text: str) -> bool:
@@ -192,6 +278,8 @@ def _check_size(data: Any, line: int, kind: str) -> None:
             chars += len(value)
         if values > MAX_VALUES or chars > MAX_CHARS:
             raise FrontMatterError(line, _TOO_BIG.format(kind, _EXPANDED if kind == "YAML" else ""))
+        if type(value) is int and abs(value) >= _PRINTABLE_INT:  # TOML's 0xfff...: unprintable
+            raise FrontMatterError(line, _TOO_LONG.format(kind))
         if depth > MAX_DEPTH:
             raise FrontMatterError(line, _TOO_DEEP.format(kind))
         if isinstance(value, dict):

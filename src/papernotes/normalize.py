@@ -36,7 +36,7 @@ def arxiv_id(value: Any) -> str:
         match = pattern.match(text)
         if match:
             return match.group("id")
-    raise ValueError(f"not an arXiv id or URL: {text!r} (expected like 2305.18290)")
+    raise ValueError(f"not an arXiv id or URL: {shown(text)} (expected like 2305.18290)")
 
 
 def doi(value: Any) -> str:
@@ -45,7 +45,7 @@ def doi(value: Any) -> str:
     text = _text(value).strip()
     text = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", text, flags=re.IGNORECASE)
     if not re.match(r"^10\.[0-9]{4,9}/\S+$|^10/[a-z0-9]+$", text, flags=re.IGNORECASE):
-        raise ValueError(f"not a DOI: {text!r} (expected like 10.1145/3292500.3330701)")
+        raise ValueError(f"not a DOI: {shown(text)} (expected like 10.1145/3292500.3330701)")
     return text
 
 
@@ -65,23 +65,34 @@ def date(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = _text(value).strip()
-    match = _MONTH.match(text)
+    match = _MONTH.match(text) or _ISO_DAY.match(text)
     if match:
-        year, month = int(match.group(1)), int(match.group(2))
-        if 1 <= month <= 12:
-            return f"{year:04d}-{month:02d}"
-    match = _ISO_DAY.match(text)
-    if match:
-        try:
-            return dt.date(*(int(g) for g in match.groups())).isoformat()
-        except ValueError:
-            pass
+        numbers = [int(g) for g in match.groups()]
+        problem = date_problem(*numbers)
+        if problem:
+            raise ValueError(f"not a date: {shown(text)} ({problem})")
+        if len(numbers) == 2:
+            return f"{numbers[0]:04d}-{numbers[1]:02d}"
+        return dt.date(*numbers).isoformat()
     for fmt in _HUMAN_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date().isoformat()
         except ValueError:
             continue
-    raise ValueError(f"not a date: {text!r} (expected YYYY-MM-DD or YYYY-MM)")
+    raise ValueError(f"not a date: {shown(text)} (expected YYYY-MM-DD or YYYY-MM)")
+
+
+def date_problem(year: int, month: int, day: int = 1) -> str | None:
+    """Why ``year-month-day`` is no date (``there is no month 13``), or None."""
+    if year < dt.MINYEAR:
+        return f"there is no year {year}"
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return "there is no such day"
+    return None
 
 
 def year(value: Any) -> int:
@@ -93,7 +104,7 @@ def year(value: Any) -> int:
     else:
         text = _text(value).strip()
         if not re.fullmatch(r"[0-9]{4}", text):
-            raise ValueError(f"not a year: {text!r} (expected a number like 2023)")
+            raise ValueError(f"not a year: {shown(text)} (expected a number like 2023)")
         number = int(text)
     if not 1000 <= number <= 2999:
         raise ValueError(f"not a year: {number} (expected a number like 2023)")
@@ -109,7 +120,7 @@ def rating(value: Any) -> int:
     else:
         match = re.fullmatch(r"\s*([0-9])\s*(?:/\s*5\s*)?", _text(value), re.ASCII)
         if not match:
-            raise ValueError(f"not a rating: {_text(value)!r} (expected 1 to 5)")
+            raise ValueError(f"not a rating: {shown(_text(value))} (expected 1 to 5)")
         number = int(match.group(1))
     if not 1 <= number <= 5:
         raise ValueError(f"rating must be 1 to 5, not {number}")
@@ -123,7 +134,8 @@ def status(value: Any) -> str:
         text, text
     )
     if text not in STATUSES:
-        raise ValueError(f"unknown status {_text(value)!r} (expected one of {', '.join(STATUSES)})")
+        choices = ", ".join(STATUSES)
+        raise ValueError(f"unknown status {shown(_text(value))} (expected one of {choices})")
     return text
 
 
@@ -225,6 +237,17 @@ def plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):  # NaN and .inf are not JSON
         return None
     return value
+
+
+SHOWN_CHARS = 40  # of a long value quoted in a message
+
+
+def shown(text: str) -> str:
+    """``text`` quoted for a message; a long one cut short, with its length:
+    ``'1000000000…' (5,001 characters)``."""
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS] + '…'!r} ({len(text):,} characters)"
 
 
 def _text(value: Any) -> str:

@@ -124,12 +124,13 @@ def parse_text(text: str, path: str, stem: str | None = None) -> ParseResult:
     """Parse a decoded note."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     default_id = stem if stem is not None else Path(path).stem
+    kept: list[FrontMatterError] = []  # values taken as text: warnings
     try:
         part = split(text)
-        meta = load(part)
+        meta = load(part, kept)
     except FrontMatterError as exc:
         return _fail(path, exc.line, exc.message)
-    return _build(meta, part, path, default_id)
+    return _build(meta, part, path, default_id, kept)
 
 
 def heading_text(text: str) -> str:
@@ -183,7 +184,13 @@ _FIELDS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _build(meta: dict[Any, Any], part: Split, path: str, default_id: str) -> ParseResult:
+def _build(
+    meta: dict[Any, Any],
+    part: Split,
+    path: str,
+    default_id: str,
+    kept: list[FrontMatterError],
+) -> ParseResult:
     diags: list[Diagnostic] = []
     key_lines = _key_lines(part)
     fields: dict[str, Any] = {}
@@ -224,6 +231,11 @@ def _build(meta: dict[Any, Any], part: Split, path: str, default_id: str) -> Par
             clean = fields[name] + [v for v in clean if v not in fields[name]]
         fields[name] = clean
 
+    if kept:  # a field that could not use the text says why itself, on the same line
+        said = {d.line for d in diags}
+        diags += [
+            Diagnostic(path, k.line, "warning", k.message) for k in kept if k.line not in said
+        ]
     body = part.body
     title = fields.get("title")
     if not title:

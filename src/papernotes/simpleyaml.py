@@ -29,6 +29,9 @@ _WORDS = frozenset(
 # (=): left to PyYAML
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`~<=")
 _NUMERIC_FIRST = frozenset("-+.0123456789")
+# Python's default limit on the digits of an int it converts from or to text (a longer one
+# raises ValueError): beyond it, the int is left to PyYAML, and papernotes keeps it as text
+MAX_DIGITS = 4300
 
 Value = str | int | None
 
@@ -81,7 +84,7 @@ def _load(text: str) -> dict[str, Any]:
                 raise _NotSimple
             items.append(value)
             continue
-        if line[0] == " " and key and items is None and lines[0]:
+        if line[0] == " " and key and items is None and lines[0].strip(" "):
             if after_gap:
                 raise _NotSimple  # a blank line inside a value is a newline in it
             lines.append(line)  # the value goes on
@@ -120,6 +123,8 @@ def _value(lines: list[str]) -> Value:
         raise _NotSimple
     if first in _NUMERIC_FIRST:
         if len(parts) == 1 and _INT.fullmatch(value):
+            if len(value.lstrip("+-")) > MAX_DIGITS:
+                raise _NotSimple
             return int(value)
         if any(pattern.match(value) for pattern in _numeric_patterns()):
             raise _NotSimple  # an int in another base, a float or a timestamp
