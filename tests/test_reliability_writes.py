@@ -234,7 +234,7 @@ def test_an_import_keeps_an_edit_saved_during_its_fsyncs(
     """Through the importer: that merge is refused, the edit kept, the rest written."""
     notes = make_kb(tmp_path)
     incoming = [
-        Paper(id="", title="KTO: Model Alignment as Prospect Theoretic Optimization", doi="10.1234/k"),
+        Paper(id="", title=KTO_TITLE, doi="10.1234/k"),
         Paper(id="", title="A Paper Nobody Has Yet"),
     ]
     plan = plan_import(incoming, notes)
@@ -335,6 +335,74 @@ def test_temporary_files_of_a_killed_write_are_not_notes(tmp_path: Path) -> None
     assert listed.stderr == ""
     checked = run(notes, "check")
     assert checked.stdout.endswith("5 notes, 5 ok, 0 with errors, 1 warning\n")
+
+
+# -- an import syncs in batches (issue 11) -------------------------------------------------------
+
+
+def test_an_import_syncs_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each batch: every temporary file written and fsynced, then renamed into place, then the
+    folder fsynced once (it was a write, an fsync and a rename per note, and no fsync of the
+    folder at all). What this saves is one journal commit per note; what it keeps: a note is
+    only ever renamed into place whole and synced."""
+    import stat
+
+    import papernotes.importers
+
+    monkeypatch.setattr(papernotes.importers, "BATCH", 50, raising=False)
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for number in range(0, 120, 10):
+        (notes / f"widget-{number}.md").write_text(user_note(number), encoding="utf-8")
+    events: list[str] = []
+    real_fsync, real_link, real_replace = os.fsync, os.link, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    def link(src: str, dst: str) -> None:
+        events.append("rename")
+        real_link(src, dst)
+
+    def replace(src: str, dst: str) -> None:
+        events.append("rename")
+        real_replace(src, dst)
+
+    def exchange(src: str, dst: Path, flag: int) -> bool:
+        events.append("rename")
+        os.replace(src, dst)  # the test's own: not recorded twice
+        return True
+
+    plan = plan_import(parse_bibtex(tmp_path, bibtex(120)), notes)
+    monkeypatch.setattr("os.fsync", fsync)
+    monkeypatch.setattr("os.link", link)
+    monkeypatch.setattr("papernotes.write._rename", lambda *a: False)
+    monkeypatch.setattr("os.replace", replace)
+    report = apply_plan(plan)
+    monkeypatch.undo()
+    assert len(report.written) == 120 and report.refused == []
+    batch = ["file"] * 50 + ["rename"] * 50 + ["dir"]
+    assert events == batch * 2 + ["file"] * 20 + ["rename"] * 20 + ["dir"]
+    assert leftovers(notes) == []
+    check_notes_of(notes, range(0, 120, 10))
+
+
+def parse_bibtex(folder: Path, text: str) -> list[Paper]:
+    from papernotes.importers.bibtex import read
+
+    path = folder / "source.bib"
+    path.write_text(text, encoding="utf-8")
+    return [c.paper for c in read(path, path.name).candidates]
+
+
+def check_notes_of(notes: Path, existing: range) -> None:
+    for path in notes.glob("*.md"):
+        assert parse_bytes(path.read_bytes(), path.name, stem=path.stem).paper is not None
+    for number in existing:
+        text = (notes / f"widget-{number}.md").read_text(encoding="utf-8")
+        assert f"My own words about widget {number}." in text
+        assert f"We study widget {number}." in text
 
 
 # -- SIGKILL in the middle of a large import ------------------------------------------------------
