@@ -95,3 +95,9 @@ class IndexFailure(PapernotesError):
     """The search index could not be used (locked for too long, disk full, ...)."""
 
     exit_code = EXIT_NOT_FOUND
+
+
+class Interrupted(PapernotesError):
+    """The user stopped a long job (Ctrl-C); the message says what was kept."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -560,6 +560,23 @@ def plan(query: Query) -> Plan:
     return Plan(match, where, tuple(params), match or rank)
 
 
+def free_words(query: Query) -> tuple[list[Text], str, tuple[object, ...]] | None:
+    """The query's free words (words, phrases and prefixes in no field, not negated, not in a
+    group), and its other conditions as SQL on ``papers p`` with their parameters: the parts
+    that ranking may loosen and those that stay conditions. None when an AND was written or
+    there is no free word."""
+    if query.strict:
+        return None
+    children = query.root.nodes if isinstance(query.root, And) else (query.root,)
+    free = [c for c in children if isinstance(c, Text) and c.column is None]
+    if not free:
+        return None
+    params: list[object] = []
+    rest = [c for c in children if c not in free]
+    where = " AND ".join(sql(n, params) for n in rest) if rest else "1"
+    return free, where, tuple(params)
+
+
 def loose_plan(query: Query) -> Plan | None:
     """The ranked fallback of ``query``: notes with ANY of its free words (stop words left
     out, unless that leaves none), under all of its other conditions (fields, filters,
@@ -567,15 +584,10 @@ def loose_plan(query: Query) -> Plan | None:
     than two free words, or an AND written in the query."""
     from papernotes.stopwords import is_stop_word
 
-    if query.strict:
+    split = free_words(query)
+    if split is None or len(split[0]) < 2:
         return None
-    children = query.root.nodes if isinstance(query.root, And) else (query.root,)
-    free = [c for c in children if isinstance(c, Text) and c.column is None]
-    if len(free) < 2:
-        return None
-    rest = [c for c in children if c not in free]
+    free, where, params = split
     kept = [w for w in free if not (w.kind == "word" and is_stop_word(w.value))] or free
     match = " OR ".join(f"({fts(w)})" for w in kept)
-    params: list[object] = []
-    where = " AND ".join(sql(n, params) for n in rest) if rest else "1"
-    return Plan(match, where, tuple(params), match)
+    return Plan(match, where, params, match)

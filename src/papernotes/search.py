@@ -34,6 +34,7 @@ from papernotes.query import (
     And,
     Query,
     Text,
+    free_words,
     fts,
     has_words,
     loose_plan,
@@ -112,7 +113,8 @@ class Hit:
     highlights: tuple[tuple[int, int], ...]  # (start, end) of the matched words in snippet
     exact: str | None = None  # "alias 'DPO'" when an exact match put the note first
     explain: tuple[TermScore, ...] | None = None  # with explain=True
-    match: str = "all"  # "all": every word of the query; "some": the ranked fallback
+    match: str = "all"  # "all": every word; "some": some of the words; "meaning": no word
+    semantic: float | None = None  # cosine of the note's vector and the query's, when searched
 
 
 @dataclass(frozen=True)
@@ -122,11 +124,13 @@ class SearchResult:
     total: int | None  # how many notes match every word; None when not counted (see search)
     corrected: str | None = None  # the query run instead, after typo correction
     suggestions: tuple[tuple[str, str], ...] = ()  # (id, title) when nothing matched
+    mode: str = "lexical"  # how the hits were ranked: lexical, semantic or hybrid
+    notices: tuple[str, ...] = ()  # worth telling the user (notes waiting for a vector)
 
     @property
     def partial(self) -> int:
-        """How many hits match only some of the words (the ranked fallback, after the rest)."""
-        return sum(1 for hit in self.hits if hit.match == "some")
+        """How many hits do not have every word (the ranked fallback, or found by meaning)."""
+        return sum(1 for hit in self.hits if hit.match != "all")
 
 
 def search(
@@ -136,14 +140,26 @@ def search(
     exact: bool = False,
     explain: bool = False,
     count: bool = True,
+    mode: str = "auto",
 ) -> SearchResult:
     """The ``limit`` best notes for query ``text`` (see the module docstring). Counting every
     match costs a second pass on a large index: with ``count=False``, ``total`` is None when
-    there may be more than ``limit``."""
+    there may be more than ``limit``. ``mode``: ``lexical`` (words only), ``semantic``
+    (meaning only), ``hybrid`` (both, fused), ``auto`` (hybrid when the notes have vectors and
+    the model is installed, else lexical)."""
     query = parse(text)
     if limit < 1:
         raise UsageError("--limit must be at least 1")
-    return _guarded(kb, text, lambda conn: _search(kb, conn, query, limit, exact, explain, count))
+    if mode not in MODES:
+        raise UsageError(f"unknown search mode {mode!r} (expected one of {', '.join(MODES)})")
+    return _guarded(
+        kb, text, lambda conn: _search(kb, conn, query, limit, exact, explain, count, mode)
+    )
+
+
+MODES = ("auto", "lexical", "semantic", "hybrid")
+FUSE_DEPTH = 50  # candidates of each ranking that fusion looks at
+FUSE_K = 60  # reciprocal rank fusion: 1 / (FUSE_K + rank)
 
 
 def ids_matching(kb: KnowledgeBase, query: str | Query) -> list[str]:
@@ -207,6 +223,7 @@ def _search(
     exact: bool,
     explain: bool,
     count: bool,
+    mode: str = "lexical",
 ) -> SearchResult:
     typed = query.text
     query = prepare(conn, query, exact)
@@ -248,30 +265,92 @@ def _search(
     elif count:
         total = conn.execute(f"SELECT count(*) {source}{pl.where}", params).fetchone()[0]
         total = int(total) + missing
+    depth = limit if mode == "lexical" else max(limit, FUSE_DEPTH)
+    rows = rows[:depth]
+    matches = dict.fromkeys((int(r) for r, _ in rows), "all")
+    if len(rows) < depth:
+        more = _loose(conn, query, depth - len(rows), set(matches))
+        matches.update(dict.fromkeys((r for r, _ in more), "some"))
+        rows += more
+    notices: list[str] = []
+    cosines: dict[int, float] = {}
+    ran = "lexical"
+    if mode != "lexical":
+        meaning = _meaning(kb, query, mode, notices)
+        if meaning is not None:
+            ran = "semantic" if mode == "semantic" else "hybrid"
+            cosines = dict(meaning)
+            rows = _fuse(rows, meaning, list(firsts), semantic_only=ran == "semantic")
     rows = rows[:limit]
-    strict = len(rows)
-    if strict < limit:
-        rows += _loose(conn, query, limit - strict, {int(r) for r, _ in rows})
     rowids = [int(r) for r, _ in rows]
     papers = kb.index.papers(rowids)
     matcher = Matcher.of(query.texts())
     explained = _explain(conn, query, rowids) if explain else {}
     hits = []
-    for i, (paper, (rowid, raw)) in enumerate(zip(papers, rows)):
+    for paper, (rowid, raw) in zip(papers, rows):
         text, marks = snippet(paper, matcher)
         hits.append(
             Hit(
                 paper,
-                _score(raw),
+                _score(raw) if ran == "lexical" else round(raw, 6),
                 text,
                 marks,
                 firsts.get(rowid),
                 explained.get(rowid, ()) if explain else None,
-                "all" if i < strict else "some",
+                matches.get(rowid, "meaning"),
+                round(cosines[rowid], 4) if rowid in cosines else None,
             )
         )
     suggestions = () if hits else _closest_titles(conn, query)
-    return SearchResult(typed, tuple(hits), total, corrected, suggestions)
+    return SearchResult(typed, tuple(hits), total, corrected, suggestions, ran, tuple(notices))
+
+
+def _meaning(
+    kb: KnowledgeBase, query: Query, mode: str, notices: list[str]
+) -> list[tuple[int, float]] | None:
+    """The notes nearest in meaning to the query's free words, under its other conditions:
+    (rowid, cosine), best first; None when there is nothing to search by meaning (no free
+    word, no vectors, or the model is not installed, which only ``semantic`` and ``hybrid``
+    asked for by name report)."""
+    from papernotes import semantic
+
+    if mode == "auto" and not semantic.enabled(kb):
+        return None
+    split = free_words(query)
+    if split is None:
+        if mode in ("semantic", "hybrid"):
+            raise UsageError(f"a {mode} search needs free words (and no AND): add some words")
+        return None
+    if mode in ("semantic", "hybrid") and not semantic.available():
+        raise semantic.MissingModel("onnxruntime")
+    free, where, params = split
+    text = " ".join(leaf.value for leaf in free)
+    found = semantic.nearest(kb, text, FUSE_DEPTH, where, params, notices=notices)
+    if found is None and mode in ("semantic", "hybrid"):
+        raise UsageError(
+            f"the notes have no vectors yet: run papernotes index --embed ({kb.index.count()} "
+            "notes), or search with --lexical"
+        )
+    return found
+
+
+def _fuse(
+    lexical: list[tuple[int, float]],
+    meaning: list[tuple[int, float]],
+    firsts: list[int],
+    semantic_only: bool = False,
+) -> list[tuple[int, float]]:
+    """Exact matches first, then the notes of both rankings by reciprocal rank fusion: each
+    ranking gives a note 1 / (FUSE_K + its rank) (``semantic_only``: only the meaning
+    ranking counts). Ties keep the lexical order."""
+    scores: dict[int, float] = {}
+    rankings = [meaning] if semantic_only else [[r for r in lexical if r[0] not in firsts], meaning]
+    for ranking in rankings:
+        for rank, (rowid, _) in enumerate(r for r in ranking if r[0] not in firsts):
+            scores[rowid] = scores.get(rowid, 0.0) + 1.0 / (FUSE_K + rank + 1)
+    order = sorted(scores, key=lambda r: -scores[r])  # stable: lexical order breaks ties
+    top = 1.0 / (FUSE_K + 1) * len(rankings)
+    return [(r, top + 1.0) for r in firsts] + [(r, scores[r]) for r in order]
 
 
 def _loose(

@@ -19,10 +19,28 @@ from papernotes.cli.common import format_option, get_kb
     "--exact", is_flag=True, help="No typo correction, no other word forms: words as typed."
 )
 @click.option("--explain", is_flag=True, help="Show which fields matched and how scores add up.")
+@click.option(
+    "--lexical", "mode", flag_value="lexical", help="By the words only (never loads the model)."
+)
+@click.option(
+    "--semantic", "mode", flag_value="semantic", help="By meaning only (needs note vectors)."
+)
+@click.option(
+    "--hybrid",
+    "mode",
+    flag_value="hybrid",
+    help="By words and meaning, fused [default when the notes have vectors].",
+)
 @format_option("table", "json", "csv", "ids")
 @click.pass_context
 def search_cmd(
-    ctx: click.Context, query: tuple[str, ...], limit: int, exact: bool, explain: bool, fmt: str
+    ctx: click.Context,
+    query: tuple[str, ...],
+    limit: int,
+    exact: bool,
+    explain: bool,
+    mode: str | None,
+    fmt: str,
 ) -> None:
     """Search the notes; the best match first.
 
@@ -40,8 +58,11 @@ def search_cmd(
       year:2023  year:2020..2023  year:>=2023  rating:>=4
       read:2024-02 (that month)  read:>=2024-01-15  published:2023  added:2024-01..2024-03
 
-    An exact id, alias or arXiv id puts that note first. A word no note contains is
-    corrected to the closest word of your notes (--exact: no correction). No match: exit 1.
+    An exact id, alias or arXiv id puts that note first; then the notes with every word,
+    then those with some of them. When the notes have vectors (papernotes index --embed;
+    by itself for up to 200 notes), notes close in meaning are found too, and both rankings
+    are fused. A word no note contains is corrected to the closest word of your notes
+    (--exact: no correction). No match: exit 1.
 
     \b
     Examples:
@@ -50,6 +71,8 @@ def search_cmd(
       papernotes search 'title:"reward model" OR tag:rlhf' --limit 20
       papernotes search 'author:rafailov' --format ids | xargs -n1 papernotes show
       papernotes search mixtral --explain
+      papernotes search 'which paper trains a model to judge its own outputs'
+      papernotes search 'long context' --lexical
     """
     from papernotes.errors import NotFound
     from papernotes.render import safe
@@ -64,7 +87,17 @@ def search_cmd(
             raise click.NoSuchOption(word.split("=")[0], ctx=ctx)
     text = " ".join(query)
     kb = get_kb(ctx)
-    result = search(kb, text, limit=limit, exact=exact, explain=explain, count=fmt == "table")
+    result = search(
+        kb,
+        text,
+        limit=limit,
+        exact=exact,
+        explain=explain,
+        count=fmt == "table",
+        mode=mode or "auto",
+    )
+    for notice in result.notices:
+        click.echo(notice, err=True)
     if not result.hits:
         if fmt in ("json", "csv"):  # still valid data: [] or the header
             print_results(result, fmt)

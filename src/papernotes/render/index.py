@@ -14,14 +14,16 @@ from papernotes.render import print_json, safe
 PROGRESS_MIN = 500  # notes to parse before a progress bar is worth showing
 
 
-def progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
+def progress_bar(
+    label: str = "Indexing notes", minimum: int = PROGRESS_MIN
+) -> tuple[Callable[[int, int], None], Callable[[], None]]:
     """A ``(done, total)`` callback drawing a rich progress bar on stderr when it is a
-    terminal and the job is big, and a function to call when the job ends."""
+    terminal and the job is big (``minimum``), and a function to call when the job ends."""
     state: dict[str, Any] = {}
 
     def update(done: int, total: int) -> None:
         if "bar" not in state:
-            if total < PROGRESS_MIN or not sys.stderr.isatty():
+            if total < minimum or not sys.stderr.isatty():
                 state["bar"] = None
                 return
             from rich.progress import Progress
@@ -30,7 +32,7 @@ def progress_bar() -> tuple[Callable[[int, int], None], Callable[[], None]]:
 
             bar = Progress(console=console(stderr=True), transient=True)
             bar.start()
-            state["bar"], state["task"] = bar, bar.add_task("Indexing notes", total=total)
+            state["bar"], state["task"] = bar, bar.add_task(label, total=total)
         if state["bar"] is not None:
             state["bar"].update(state["task"], completed=done)
 

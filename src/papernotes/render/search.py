@@ -38,6 +38,7 @@ def _record(rank: int, hit: Hit, explain: bool) -> dict[str, Any]:
     record["snippet"] = hit.snippet
     record["exact_match"] = hit.exact
     record["match"] = hit.match
+    record["semantic"] = hit.semantic
     if explain:
         record["explain"] = [
             {"term": t.term, "score": t.score, "fields": list(t.fields)} for t in hit.explain or ()
@@ -91,11 +92,12 @@ def _print_list(result: SearchResult, explain: bool) -> None:
     partial = result.partial
     if partial:
         every = result.total if result.total is not None else shown - partial
+        some = "some of them" if result.mode == "lexical" else "some of them or by meaning"
         if every:
             notes = "note has" if every == 1 else "notes have"
-            footer = f"{every} {notes} every word; {partial} more with some of them"
+            footer = f"{every} {notes} every word; {partial} more with {some}"
         else:
-            footer = f"no note has every word; {partial} with some of them, best first"
+            footer = f"no note has every word; {partial} with {some}, best first"
         click.echo(style(footer, dim=True))
     elif result.total is not None and result.total > shown:
         click.echo(style(f"{shown} of {result.total} notes (--limit to see more)", dim=True))
@@ -118,8 +120,17 @@ def _highlighted(hit: Hit, style: Callable[..., str]) -> str:
 def explanation(hit: Hit) -> list[str]:
     """Why ``hit`` is where it is, in a line or two."""
     lines = []
-    if hit.match == "some":
-        lines.append("has some of the words, not all (ranked by how well they match)")
+    found = {
+        "all": "every word",
+        "some": "some of the words, not all",
+        "meaning": "meaning only: none of the words",
+    }[hit.match]
+    if hit.semantic is not None and hit.match != "meaning":
+        found = f"words ({found}) and meaning"
+    if hit.semantic is not None:
+        found += f"; similarity {hit.semantic:.2f}"
+    if hit.match != "all" or hit.semantic is not None:
+        lines.append(f"found by {found}")
     if hit.exact:
         lines.append(f"first: exact {safe(hit.exact)} match")
     terms = hit.explain or ()
