@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "search": "search:search_cmd",
     "index": "index:index_cmd",
     "add": "add:add_cmd",
+    "mcp": "mcp:mcp_cmd",
 }
 
 

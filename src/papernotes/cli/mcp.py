@@ -1,0 +1,66 @@
+"""``papernotes mcp``: serve the notes to AI assistants over the Model Context Protocol."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from papernotes.cli.common import get_store
+
+if TYPE_CHECKING:
+    from papernotes.live import LiveKnowledgeBase
+
+
+@click.command("mcp")
+@click.option(
+    "--allow-write",
+    is_flag=True,
+    help="Also offer create_note, append_to_note and add_arxiv (default: read-only).",
+)
+@click.option(
+    "--http", "port", type=click.IntRange(1, 65535), metavar="PORT",
+    help="Serve streamable HTTP on 127.0.0.1:PORT/mcp instead of stdio.",
+)  # fmt: skip
+@click.pass_context
+def mcp_cmd(ctx: click.Context, allow_write: bool, port: int | None) -> None:
+    """Serve the notes to an AI assistant (Claude Desktop, Claude Code, Cursor, ...) as a
+    Model Context Protocol server, over stdio.
+
+    Tools: search, get_note, list_notes, related, facets; with --allow-write also
+    create_note, append_to_note and add_arxiv. Each note is a resource
+    (papernotes://note/ID). The index is brought up to date before every call. Needs the
+    MCP SDK: pip install 'papernotes[mcp]'.
+
+    \b
+    Examples:
+      papernotes mcp
+      papernotes --notes-dir ~/papers/notes mcp --allow-write
+      claude mcp add papernotes -- papernotes --notes-dir ~/papers/notes mcp
+      papernotes mcp --http 8765
+    """
+    import threading
+
+    from papernotes.errors import ConfigError
+    from papernotes.live import LiveKnowledgeBase
+
+    store = get_store(ctx)
+    live = LiveKnowledgeBase(store)
+    # bring the index up to date while the SDK is imported (the first call waits for it)
+    threading.Thread(target=_warm, args=(live,), daemon=True).start()
+    try:
+        from papernotes.mcp_server import serve
+    except ImportError as exc:
+        raise ConfigError(
+            f"papernotes mcp needs the MCP SDK ({exc}): pip install 'papernotes[mcp]'"
+        ) from None
+    serve(live, allow_write=allow_write, port=port)
+
+
+def _warm(live: LiveKnowledgeBase) -> None:
+    from contextlib import suppress
+
+    from papernotes.errors import PapernotesError
+
+    with suppress(PapernotesError):  # the first call reports it
+        live.call(lambda kb: None)
