@@ -396,13 +396,81 @@ def parse_bibtex(folder: Path, text: str) -> list[Paper]:
     return [c.paper for c in read(path, path.name).candidates]
 
 
-def check_notes_of(notes: Path, existing: range) -> None:
+def check_notes_of(notes: Path, existing: range) -> list[Paper]:
+    papers = []
     for path in notes.glob("*.md"):
-        assert parse_bytes(path.read_bytes(), path.name, stem=path.stem).paper is not None
+        paper = parse_bytes(path.read_bytes(), path.name, stem=path.stem).paper
+        assert paper is not None
+        papers.append(paper)
     for number in existing:
         text = (notes / f"widget-{number}.md").read_text(encoding="utf-8")
         assert f"My own words about widget {number}." in text
         assert f"We study widget {number}." in text
+    return papers
+
+
+# -- two imports at once (issue 12) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("start", ["together", "while the first writes"])
+def test_two_imports_at_once_never_make_two_notes_for_one_paper(tmp_path: Path, start: str) -> None:
+    """Two halves of one library that overlap, imported at once by two processes: every paper
+    gets one note, both succeed. Each used to plan against the folder as it was when it
+    started: the second made ``title-2.md`` beside the first's ``title.md`` (for good), or was
+    refused its writes."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    halves = []
+    for name, numbers in (("first", range(400)), ("second", range(200, 600))):
+        source = tmp_path / f"{name}.bib"
+        source.write_text(
+            "".join(bibtex(600).split("\n\n")[n] + "\n\n" for n in numbers), encoding="utf-8"
+        )
+        halves.append(source)
+    procs = [import_process(notes, halves[0])]
+    if start != "together":
+        deadline = time.monotonic() + 120
+        while not any(notes.iterdir()):
+            assert time.monotonic() < deadline and procs[0].poll() is None
+            time.sleep(0.001)
+    procs.append(import_process(notes, halves[1]))
+    errors = [proc.communicate(timeout=300)[1].decode() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], errors
+    papers = check_notes_of(notes, range(0))
+    assert sorted(p.title for p in papers) == sorted(title(n) for n in range(600))
+    assert leftovers(notes) == []
+
+
+@pytest.mark.parametrize("where", ["the folder itself", "a lock file in the cache"])
+def test_the_import_lock_waits_and_leaves_nothing_in_the_notes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The lock is the notes folder's own (``flock`` on the directory); where a directory
+    cannot be locked (NFS), a file in the cache folder. Nothing is added to the notes."""
+    import threading
+
+    from papernotes.write import folder_lock
+
+    if where != "the folder itself":
+        monkeypatch.setattr("papernotes.write._open_folder", lambda root: -1)
+    notes = make_kb(tmp_path)
+    before = sorted(notes.iterdir())
+    held, waited = threading.Event(), []
+
+    def first() -> None:
+        with folder_lock(notes):
+            held.set()
+            time.sleep(0.3)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    held.wait(10)
+    started = time.monotonic()
+    with folder_lock(notes, on_wait=lambda: waited.append(True)):
+        assert time.monotonic() - started > 0.1
+    thread.join()
+    assert waited == [True]
+    assert sorted(notes.iterdir()) == before
 
 
 # -- SIGKILL in the middle of a large import ------------------------------------------------------

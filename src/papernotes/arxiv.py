@@ -232,7 +232,7 @@ def add(
     has a note (same arXiv id, DOI or title among ``papers`` and the files) is not written
     again: ``tags`` and ``topics`` are merged into that note. Only papers without a note are
     fetched, so re-adding works offline."""
-    from papernotes.importers import Candidate, apply_plan, plan_import
+    from papernotes.importers import Candidate, run_import
 
     ids: list[str] = []
     for ref in refs:
@@ -255,8 +255,7 @@ def add(
             paper = dataclasses.replace(fetched[arxiv], id="", added=date)
         paper = dataclasses.replace(paper, tags=clean_tags, topics=clean_topics)
         candidates.append(Candidate(paper, path=f"arXiv:{arxiv}"))
-    plan = plan_import(candidates, root)
-    report = apply_plan(plan)
+    plan, report = run_import(candidates, root)
     refused = {id(action): reason for action, reason in report.refused}
     results = []
     kinds = {"create": "created", "merge": "merged", "unchanged": "unchanged"}

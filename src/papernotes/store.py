@@ -98,6 +98,13 @@ def load_config(root: Path) -> dict[str, Any]:
     return {}
 
 
+def cache_home() -> Path:
+    """The user's cache folder: ``$XDG_CACHE_HOME`` when it is an absolute path, else
+    ``~/.cache``. papernotes keeps its files in its ``papernotes`` folder."""
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    return Path(cache) if os.path.isabs(cache) else Path.home() / ".cache"
+
+
 def _existing(path: Path, origin: str) -> Path:
     if not path.is_dir():
         raise ConfigError(f"notes directory {str(path)!r} (from {origin}) does not exist")

@@ -8,7 +8,7 @@ import click
 
 from papernotes.cli.common import format_option, get_store
 from papernotes.errors import EXIT_NOT_FOUND, UsageError
-from papernotes.importers import apply_plan, candidates_of, plan_import, read_source
+from papernotes.importers import candidates_of, plan_import, read_source, run_import
 from papernotes.render.imports import import_summary, print_import
 
 
@@ -48,9 +48,15 @@ def import_cmd(
         except OSError as exc:
             raise UsageError(f"--into {into}: cannot create it: {exc.strerror or exc}") from None
     sources = [read_source(Path(name), name) for name in files]
-    plan = plan_import(candidates_of(sources), root)
-    report = None if dry_run else apply_plan(plan)
+    if dry_run:
+        plan, report = plan_import(candidates_of(sources), root), None
+    else:
+        plan, report = run_import(candidates_of(sources), root, _waiting)
     print_import(sources, plan, report, fmt)
     summary = import_summary(sources, plan, report)
     if summary["refused"] or summary["errors"]:
         ctx.exit(EXIT_NOT_FOUND)
+
+
+def _waiting() -> None:
+    click.echo("waiting for another import into this notes directory to finish...", err=True)

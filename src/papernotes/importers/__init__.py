@@ -7,6 +7,8 @@ lines or entries it skipped and why, and warnings. Everything after that is shar
     plan = plan_import(candidates_of(sources), notes_root)    # nothing written yet
     report = apply_plan(plan)                                 # atomic writes, never an overwrite
 
+(:func:`run_import` does the last two under a lock on the notes folder.)
+
 **Matching.** A candidate is the paper of an existing note (or of one created earlier in the
 same run) when they share an arXiv id or a DOI, or when their titles are equal after
 normalisation (case, accents, punctuation and spacing ignored, so ``andInference`` matches
@@ -41,7 +43,7 @@ from papernotes.importers.merge import MergeRefused, compact_key, merge_note
 from papernotes.model import Paper
 from papernotes.parse import parse_bytes
 from papernotes.store import iter_notes
-from papernotes.write import Write, inside, slugify, write_batch
+from papernotes.write import Write, folder_lock, inside, slugify, write_batch
 
 # file suffix (lower case, "" for none) -> "module:function" under papernotes.importers,
 # imported only when a file of that kind is imported. The function is a Reader.
@@ -245,6 +247,17 @@ def apply_plan(plan: ImportPlan) -> ImportReport:
     position = {id(action): number for number, action in enumerate(plan.actions)}
     report.refused.sort(key=lambda item: position[id(item[0])])
     return report
+
+
+def run_import(
+    candidates: Iterable[Paper | Candidate], root: Path, on_wait: Callable[[], None] | None = None
+) -> tuple[ImportPlan, ImportReport]:
+    """Plan and write an import under the lock of the notes folder
+    (:func:`papernotes.write.folder_lock`): a second import at the same time waits, then plans
+    against the notes the first wrote (it used to make ``title-2.md`` beside ``title.md``)."""
+    with folder_lock(root, on_wait):
+        plan = plan_import(candidates, root)
+        return plan, apply_plan(plan)
 
 
 def note_slug(title: str) -> str:
