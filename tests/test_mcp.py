@@ -135,7 +135,15 @@ class Session:
 
 
 def server_env(cache: Path, **extra: str) -> dict[str, str]:
-    return {"XDG_CACHE_HOME": str(cache), "NO_COLOR": "1", "PYTHONPATH": str(ROOT / "src"), **extra}
+    """The server's environment: its own cache; searches by words unless a call asks for
+    meaning (exact answers, and no model to load but in the one test of it)."""
+    return {
+        "XDG_CACHE_HOME": str(cache),
+        "NO_COLOR": "1",
+        "PYTHONPATH": str(ROOT / "src"),
+        "PAPERNOTES_SEMANTIC": "off",
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -273,6 +281,7 @@ def test_search(reader: Session) -> None:
     hit = result["hits"][0]
     score = hit.pop("score")
     assert isinstance(score, float) and score > 0
+    hit.pop("semantic", None)  # with the semantic extra: the note's closeness to the query
     assert hit == {
         **DPO_SUMMARY,
         "rank": 1,
@@ -281,9 +290,10 @@ def test_search(reader: Session) -> None:
         "snippet": "DPO replaces the reward model and PPO of RLHF with a classification loss on "
         "preference pairs. - The policy is its own reward model: the…",
     }
-    keys = ("query", "corrected", "total", "offset", "next_offset")
+    keys = ("query", "mode", "corrected", "total", "offset", "next_offset")
     assert {k: result[k] for k in keys} == {
         "query": "dpo",
+        "mode": "lexical",
         "corrected": None,
         "total": 3,
         "offset": 0,
@@ -313,6 +323,20 @@ def test_search_says_what_was_corrected(reader: Session) -> None:
     }
     exact = reader.data("search", query="prefrence optimisation", exact=True)
     assert exact["corrected"] is None
+
+
+def test_search_by_meaning(reader: Session) -> None:
+    from papernotes import semantic
+
+    if not semantic.available():
+        pytest.skip("the semantic extra is not installed")
+    result = reader.data(
+        "search", query="which paper learns from binary feedback instead of pairs", mode="hybrid"
+    )
+    assert result["mode"] == "hybrid"
+    assert result["hits"][0]["id"] == "kto"
+    assert all(isinstance(hit["semantic"], float) for hit in result["hits"])
+    assert {hit["match"] for hit in result["hits"]} <= {"all", "some", "meaning"}
 
 
 def test_search_without_a_match(reader: Session) -> None:
@@ -470,7 +494,8 @@ def test_facets(reader: Session) -> None:
         (
             "search",
             {"query": "dpo", "colour": "red"},
-            "Error: search: unknown argument 'colour' (expected: query, limit, offset, exact)",
+            "Error: search: unknown argument 'colour' "
+            "(expected: query, limit, offset, exact, mode)",
         ),
         (
             "get_note",

@@ -13,6 +13,7 @@ from papernotes import mcp_tools
 from papernotes.errors import UsageError
 from papernotes.listing import SORT_KEYS
 from papernotes.model import STATUSES
+from papernotes.search import MODES as SEARCH_MODES
 
 Schema = dict[str, Any]
 
@@ -124,8 +125,10 @@ SEARCH = ToolSpec(
     "doi:, id:; ranges: year:2023, year:2020..2023, year:>=2023, rating:>=4, read:2024-02, "
     "added:<2024. An exact id, alias or arXiv id ranks that note first. A word no note "
     "contains is corrected to the closest word of the notes (corrected and notice say so; "
-    "exact=true searches as typed). Hits whose match is not 'all' lack some of the words "
-    "and come after those that have them all. " + DATA_WARNING,
+    "exact=true searches as typed). By default notes are also found by meaning where they "
+    "have vectors (mode 'hybrid' in the answer): a question in plain words works too. match "
+    "says how a hit was found: 'all' the words, 'some' of them, or only by 'meaning'. "
+    + DATA_WARNING,
     _object(
         {
             "query": _text("The search query (see the query language above)."),
@@ -136,6 +139,12 @@ SEARCH = ToolSpec(
                 "description": "Take the words as typed: no typo correction, no other forms.",
                 "default": False,
             },
+            "mode": _text(
+                "auto (default): by words, and by meaning where the notes have vectors; "
+                "lexical: by words only; semantic: by meaning only; hybrid: both.",
+                enum=list(SEARCH_MODES),
+                default="auto",
+            ),
         },
         ("query",),
     ),

@@ -87,42 +87,45 @@ def _check_page(limit: int, offset: int) -> None:
 
 
 def search(
-    kb: KnowledgeBase, query: str, limit: int = 10, offset: int = 0, exact: bool = False
+    kb: KnowledgeBase,
+    query: str,
+    limit: int = 10,
+    offset: int = 0,
+    exact: bool = False,
+    mode: str = "auto",
 ) -> dict[str, Any]:
-    """``papernotes search QUERY``: the best notes first, each with the passage that matched."""
+    """``papernotes search QUERY``: the best notes first, each with the passage that matched.
+    ``mode``: ``auto`` (by words, and by meaning too where the notes have vectors),
+    ``lexical``, ``semantic`` or ``hybrid``, as ``--lexical`` ... choose."""
     from papernotes.search import search as run
 
     _check_page(limit, offset)
-    result = run(kb, query, limit=offset + limit, exact=exact, count=True)
+    result = run(kb, query, limit=offset + limit, exact=exact, count=True, mode=mode)
     hits = []
     for rank, hit in enumerate(result.hits[offset:], offset + 1):
         record = summary(hit.paper)
         record.update(
             rank=rank,
             score=hit.score,
-            match=getattr(hit, "match", "all"),  # "all" words, or "some", ...
+            match=hit.match,  # "all" the words, "some" of them, or found by "meaning"
             exact_match=hit.exact,
             snippet=hit.snippet,
         )
-        semantic = getattr(hit, "semantic", None)  # when the search also ranks by meaning
-        if semantic is not None:
-            record["semantic"] = semantic
+        if hit.semantic is not None:  # the cosine of the note and the query, by meaning
+            record["semantic"] = hit.semantic
         hits.append(record)
     more = len(result.hits) == offset + limit  # a full page: there may be more
     out: dict[str, Any] = {
         "query": result.query,
+        "mode": result.mode,  # how the hits were ranked: lexical, semantic or hybrid
         "corrected": result.corrected,
         "total": result.total,
         "offset": offset,
         "hits": hits,
         "next_offset": offset + len(hits) if more else None,
     }
-    mode = getattr(result, "mode", None)  # how the hits were ranked (lexical, hybrid, ...)
-    if mode is not None:
-        out["mode"] = mode
-    notices = list(getattr(result, "notices", ()))
-    if notices:
-        out["notices"] = notices
+    if result.notices:  # notes waiting for a vector, ...
+        out["notices"] = list(result.notices)
     if result.corrected is not None:
         out["notice"] = f'showing results for "{result.corrected}" (exact=true to search as typed)'
     if not result.hits:
