@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 TOP_WORDS = 30  # the target's most distinctive words, searched for candidates
 CANDIDATES = 50  # the best BM25 matches of those words, then ranked
+# names of a note looked for in the others' front matter before their links are read; a note
+# with more (aliases) has every link read: Index.link_sources makes one LIKE of each name,
+# and 1,000 of them are more than SQLite takes ("Expression tree is too large")
+MAX_MENTIONED = 64
 
 
 def resolve_link(kb: KnowledgeBase, target: str) -> Paper | None:
@@ -46,7 +50,8 @@ def backlinks(kb: KnowledgeBase, paper: Paper) -> list[Paper]:
     """The notes linking to ``paper``, by id."""
     names = _names(paper)
     # only notes whose front matter mentions a name can link here (JSON escapes " and \)
-    mentioned = () if any('"' in n or "\\" in n for n in names) else names
+    escaped = any('"' in n or "\\" in n for n in names)
+    mentioned = () if escaped or len(names) > MAX_MENTIONED else names
     sources = sorted(
         {
             source

@@ -227,8 +227,8 @@ def _build(
         except ValueError as exc:
             error(key, f"{key}: {exc}")
             continue
-        if name in fields and isinstance(clean, list):
-            clean = fields[name] + [v for v in clean if v not in fields[name]]
+        if name in fields and isinstance(clean, list):  # "tag:" and "tags:", say
+            clean = list(dict.fromkeys([*fields[name], *clean]))
         fields[name] = clean
 
     if kept:  # a field that could not use the text says why itself, on the same line
