@@ -158,8 +158,13 @@ def search(
 
 
 MODES = ("auto", "lexical", "semantic", "hybrid")
-FUSE_DEPTH = 50  # candidates of each ranking that fusion looks at
-FUSE_K = 60  # reciprocal rank fusion: 1 / (FUSE_K + rank)
+# Reciprocal rank fusion: a note gets 1 / (FUSE_K + rank) from the word ranking and
+# FUSE_MEANING / (FUSE_K + rank) from the meaning ranking, over the first FUSE_DEPTH of each.
+# Measured on tests/eval (bench/evaluate.py, BENCHMARKS.md): meaning alone ranks worse than
+# words on known-item queries over arXiv abstracts, so it counts half as much.
+FUSE_DEPTH = 50
+FUSE_K = 10
+FUSE_MEANING = 0.5
 
 
 def ids_matching(kb: KnowledgeBase, query: str | Query) -> list[str]:
@@ -275,7 +280,7 @@ def _search(
     notices: list[str] = []
     cosines: dict[int, float] = {}
     ran = "lexical"
-    if mode != "lexical":
+    if mode != "lexical" and not (mode == "auto" and firsts):  # a name needs no meaning
         meaning = _meaning(kb, query, mode, notices)
         if meaning is not None:
             ran = "semantic" if mode == "semantic" else "hybrid"
@@ -317,9 +322,9 @@ def _meaning(
     if mode == "auto" and not semantic.enabled(kb):
         return None
     split = free_words(query)
-    if split is None:
-        if mode in ("semantic", "hybrid"):
-            raise UsageError(f"a {mode} search needs free words (and no AND): add some words")
+    if split is None:  # fields and operators only: nothing to mean
+        if mode == "semantic":
+            raise UsageError("a semantic search needs free words (and no AND): add some words")
         return None
     if mode in ("semantic", "hybrid") and not semantic.available():
         raise semantic.MissingModel("onnxruntime")
@@ -344,12 +349,12 @@ def _fuse(
     ranking gives a note 1 / (FUSE_K + its rank) (``semantic_only``: only the meaning
     ranking counts). Ties keep the lexical order."""
     scores: dict[int, float] = {}
-    rankings = [meaning] if semantic_only else [[r for r in lexical if r[0] not in firsts], meaning]
-    for ranking in rankings:
+    rankings = [(meaning, 1.0)] if semantic_only else [(lexical, 1.0), (meaning, FUSE_MEANING)]
+    for ranking, weight in rankings:
         for rank, (rowid, _) in enumerate(r for r in ranking if r[0] not in firsts):
-            scores[rowid] = scores.get(rowid, 0.0) + 1.0 / (FUSE_K + rank + 1)
+            scores[rowid] = scores.get(rowid, 0.0) + weight / (FUSE_K + rank + 1)
     order = sorted(scores, key=lambda r: -scores[r])  # stable: lexical order breaks ties
-    top = 1.0 / (FUSE_K + 1) * len(rankings)
+    top = sum(weight for _, weight in rankings) / (FUSE_K + 1)
     return [(r, top + 1.0) for r in firsts] + [(r, scores[r]) for r in order]
 
 

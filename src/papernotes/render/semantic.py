@@ -15,8 +15,7 @@ def print_vector_status(status: Status) -> None:
         click.echo("vectors:  none (search by meaning: pip install 'papernotes[semantic]')")
         return
     click.echo(
-        f"vectors:  {status.embedded} of {status.notes} notes ({MODEL_ID}), "
-        f"{safe(status.location)}"
+        f"vectors:  {status.embedded} of {status.notes} notes ({MODEL_ID}), {safe(status.location)}"
     )
 
 
