@@ -48,6 +48,17 @@ class LiveKnowledgeBase:
             self._reported = len(kb.notices)
             return result, notices
 
+    def warm(self) -> None:
+        """Do ahead what the first call would: bring the index up to date, and load the model
+        that searches by meaning when they will use it. For a thread started while the server
+        starts; a failure is left for the first call that needs the thing to report."""
+        with suppress(Exception):
+            wanted, _ = self.call(_wants_model)
+            if wanted:  # outside the lock: a call by words need not wait for it
+                from papernotes import semantic
+
+                semantic.get_model().embed(["warm up"])  # the first embedding is the slowest
+
     def close(self) -> None:
         with self._lock:
             if self._watcher is not None:
@@ -73,3 +84,13 @@ class LiveKnowledgeBase:
                 self._reported = 0
         self._stale = False
         return KnowledgeBase(self.store, self._index)
+
+
+def _wants_model(kb: KnowledgeBase) -> bool:
+    """Whether searches will embed their query: meaning is on, the model installed, and the
+    notes have vectors or few enough to get them at the first search."""
+    from papernotes import semantic
+
+    if not semantic.enabled(kb) or not semantic.available():
+        return False
+    return kb.index.count() <= semantic.AUTO_EMBED or semantic.status(kb).embedded > 0

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
 from papernotes.cli.common import get_store
-
-if TYPE_CHECKING:
-    from papernotes.live import LiveKnowledgeBase
 
 
 @click.command("mcp")
@@ -46,8 +41,8 @@ def mcp_cmd(ctx: click.Context, allow_write: bool, port: int | None) -> None:
 
     store = get_store(ctx)
     live = LiveKnowledgeBase(store)
-    # bring the index up to date while the SDK is imported (the first call waits for it)
-    threading.Thread(target=_warm, args=(live,), daemon=True).start()
+    # the index brought up to date, the search model loaded, while the SDK is imported
+    threading.Thread(target=live.warm, daemon=True).start()
     try:
         from papernotes.mcp_server import serve
     except ImportError as exc:
@@ -55,12 +50,3 @@ def mcp_cmd(ctx: click.Context, allow_write: bool, port: int | None) -> None:
             f"papernotes mcp needs the MCP SDK ({exc}): pip install 'papernotes[mcp]'"
         ) from None
     serve(live, allow_write=allow_write, port=port)
-
-
-def _warm(live: LiveKnowledgeBase) -> None:
-    from contextlib import suppress
-
-    from papernotes.errors import PapernotesError
-
-    with suppress(PapernotesError):  # the first call reports it
-        live.call(lambda kb: None)
