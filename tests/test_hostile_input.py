@@ -622,3 +622,135 @@ def test_an_upstream_nesting_limit_gives_our_message(
     monkeypatch.setattr(yaml, "load", refuse_unmarked)
     result = parse_bytes(content.encode(), "deep.md")
     assert [str(d) for d in result.errors] == [f"deep.md:2: error: {TOO_DEEP}"]
+
+
+# -- a notes folder you downloaded (issue 12) -----------------------------------------------------
+# Its papernotes.toml may not name a path outside the folder or the user's cache folder; nothing
+# is read from it through a symlink that leaves it, nor from a FIFO or a device.
+
+OUTSIDE_INDEX = {
+    "a key file in ~/.ssh": "~/.ssh/authorized_keys",
+    "a relative path out": "../outside/index.sqlite",
+    "an absolute path": "{tmp}/outside/index.sqlite",
+    "a symlinked folder inside": "cachedir/index.sqlite",
+}
+
+
+@pytest.mark.parametrize("case", list(OUTSIDE_INDEX))
+def test_an_index_setting_outside_the_folder_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """``index = "~/.ssh/authorized_keys"`` in a cloned folder's papernotes.toml made ordinary
+    commands create that file and fill it with note text."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    (tmp_path / "outside").mkdir()
+    notes = make_kb(tmp_path)
+    (notes / "cachedir").symlink_to(tmp_path / "outside")
+    value = OUTSIDE_INDEX[case].format(tmp=tmp_path)
+    (notes / "papernotes.toml").write_text(f"index = {value!r}\n", encoding="utf-8")
+    warning = (
+        f"warning: {notes / 'papernotes.toml'}: index = {value!r} is outside the notes "
+        "directory and the cache folder; ignored (the index is kept in the cache folder)\n"
+    )
+    for args in (("search", "kto", "--format", "ids"), ("list", "--format", "ids")):
+        result = run(notes, *args)
+        assert result.exit_code == 0, result.output
+        assert result.stderr == warning
+    assert result.stdout.split() == GOOD_IDS
+    assert sorted(p.name for p in home.rglob("*")) == [".ssh"]
+    assert list((tmp_path / "outside").iterdir()) == []
+    cache = Path(os.environ["XDG_CACHE_HOME"]) / "papernotes"
+    assert len(list(cache.glob("*.sqlite"))) == 1
+
+
+@pytest.mark.parametrize("where", ["inside the notes", "in the cache folder"])
+def test_an_index_setting_inside_the_folder_or_the_cache_is_used(
+    tmp_path: Path, where: str
+) -> None:
+    notes = make_kb(tmp_path)
+    cache = Path(os.environ["XDG_CACHE_HOME"])
+    target = notes / ".idx" / "index.db" if where == "inside the notes" else cache / "mine.db"
+    value = ".idx/index.db" if where == "inside the notes" else str(target)
+    (notes / "papernotes.toml").write_text(f"index = {value!r}\n", encoding="utf-8")
+    result = run(notes, "search", "kto", "--format", "ids")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "kto\n", "")
+    assert target.is_file()
+
+
+def _secret(tmp_path: Path) -> Path:
+    secret = tmp_path / "outside" / "id_rsa"
+    secret.parent.mkdir(exist_ok=True)
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n", encoding="utf-8")
+    return secret
+
+
+OUT = "a symlink to {target}, outside {folder}; not read"
+SPECIAL = "not a regular file (a FIFO, a device or a folder); not read"
+FOLDER_FILES = [
+    # (case, how the file is made, the message after "Error: <path>: ")
+    ("symlink to a key", "secret", OUT),
+    ("symlink to /proc", "/proc/self/environ", OUT),
+    ("symlink to /dev/zero", "/dev/zero", OUT),
+    ("a FIFO", "fifo", SPECIAL),
+    ("a symlink to a FIFO inside", "fifo-link", SPECIAL),
+    ("2 MB", "big", "larger than 1 MB; not read"),
+]
+
+
+def _make(path: Path, how: str, tmp_path: Path) -> str:
+    """Make the folder's ``path`` as ``how`` says; the resolved target for the message."""
+    if how == "secret":
+        path.symlink_to(_secret(tmp_path))
+    elif how.startswith("/"):
+        path.symlink_to(how)
+    elif how == "fifo":
+        os.mkfifo(path)
+    elif how == "fifo-link":
+        os.mkfifo(path.parent / "pipe")
+        path.symlink_to(path.parent / "pipe")
+    else:
+        path.write_text("---\ntitle: x\n---\n" + "words " * 400_000, encoding="utf-8")
+    return os.path.realpath(path)
+
+
+@pytest.mark.parametrize(("case", "how", "message"), FOLDER_FILES, ids=[c[0] for c in FOLDER_FILES])
+def test_the_template_is_read_only_from_inside_the_folder(
+    tmp_path: Path, case: str, how: str, message: str
+) -> None:
+    """``template.md`` a symlink to a key file or /proc/self/environ was copied into a new note
+    by ``new``; a FIFO could hang it."""
+    notes = make_kb(tmp_path)
+    target = _make(notes / "template.md", how, tmp_path)
+    result = run(notes, "new", "Some paper")
+    assert result.exit_code == 2
+    expected = message.format(target=target, folder=notes)
+    assert result.stderr == f"Error: {notes / 'template.md'}: {expected}\n"
+    assert not (notes / "some-paper.md").exists()
+
+
+def test_a_template_symlinked_inside_the_folder_is_used(tmp_path: Path) -> None:
+    notes = make_kb(tmp_path)
+    (notes / "templates").mkdir()
+    (notes / "templates" / "paper.md").write_text(
+        "---\ntitle: x\ntags: [from-template]\n---\n## Mine\n", encoding="utf-8"
+    )
+    (notes / "template.md").symlink_to(notes / "templates" / "paper.md")
+    assert run(notes, "new", "Some paper").exit_code == 0
+    assert "from-template" in (notes / "some-paper.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("case", "how", "message"), FOLDER_FILES, ids=[c[0] for c in FOLDER_FILES])
+@pytest.mark.parametrize("beside", [False, True], ids=["in the notes", "beside the notes"])
+def test_the_settings_are_read_only_from_inside_the_folder(
+    tmp_path: Path, case: str, how: str, message: str, beside: bool
+) -> None:
+    notes = make_kb(tmp_path / "project")
+    folder = notes.parent if beside else notes
+    config = folder / "papernotes.toml"
+    target = _make(config, how, tmp_path)
+    result = run(notes, "list", "--format", "ids")
+    assert result.exit_code == 2
+    expected = message.format(target=target, folder=folder)
+    assert result.stderr == f"Error: {config}: {expected}\n"

@@ -272,13 +272,15 @@ def test_a_chosen_location_holding_something_else_is_never_touched(
     """A mistyped $PAPERNOTES_INDEX, or ``index = ...`` in the papernotes.toml of someone
     else's notes, once made papernotes delete that file or drop the tables of that database."""
     notes = make_notes(tmp_path, 20)
+    # papernotes.toml may only name a place inside the notes (or the cache): test_hostile_input
+    base = notes if how == "papernotes.toml" else tmp_path
     if what == "a note":
         target = notes / "n0003.md"
     elif what == "a text file":
-        target = tmp_path / "precious.txt"
+        target = base / "precious.txt"
         target.write_text("years of work\n", encoding="utf-8")
     else:
-        target = tmp_path / "places.sqlite"
+        target = base / "places.sqlite"
         _foreign_database(target)
     if how == "environment":
         monkeypatch.setenv("PAPERNOTES_INDEX", str(target))

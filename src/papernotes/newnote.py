@@ -173,6 +173,7 @@ def create(store: Store, find: Lookup, spec: NewNote, today: dt.date | None = No
     taken (``find(kind, value)``: the notes with that ``id`` or ``arxiv``, such as
     :meth:`papernotes.kb.KnowledgeBase.lookup`). Returns the path written."""
     from papernotes.parse import parse_text
+    from papernotes.trust import read_folder_file
 
     ident = note_id(spec)
     path = store.root / f"{ident}.md"
@@ -183,11 +184,12 @@ def create(store: Store, find: Lookup, spec: NewNote, today: dt.date | None = No
             f"a note with id {ident!r} exists ({paper.path}); choose another with --id"
         )
     template_path = store.root / TEMPLATE_NAME
+    data = read_folder_file(template_path, store.root)  # not through a symlink out, no FIFO
     template = None
-    if template_path.is_file():
+    if data is not None:
         try:
-            template = template_path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            template = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise ConfigError(f"{template_path}: cannot read the template: {exc}") from None
     text = render(spec, template, today)
     result = parse_text(text, f"{ident}.md", stem=ident)

@@ -20,10 +20,12 @@ ENV_DIR = "PAPERNOTES_DIR"
 
 @dataclass(frozen=True)
 class Store:
-    """A notes directory and its settings (from ``papernotes.toml``, when present)."""
+    """A notes directory and its settings (from ``papernotes.toml``, when present). ``notices``
+    are warnings about the settings (a path they may not name, left out) for the user."""
 
     root: Path
     config: Mapping[str, Any] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
 
     def notes(self) -> Iterator[Path]:
         """Every note file under the root, in a stable order."""
@@ -82,20 +84,33 @@ def find_root(explicit: str | Path | None = None, cwd: Path | None = None) -> Pa
 
 def open_store(explicit: str | Path | None = None, cwd: Path | None = None) -> Store:
     root = find_root(explicit, cwd).resolve()
-    return Store(root, load_config(root))
+    config, notices = load_settings(root)
+    return Store(root, config, tuple(notices))
 
 
 def load_config(root: Path) -> dict[str, Any]:
     """Settings from ``papernotes.toml`` in the notes directory or beside it."""
-    for candidate in (root / CONFIG_NAME, root.parent / CONFIG_NAME):
-        if candidate.is_file():
-            import tomllib  # ~5 ms of imports, only for a notes directory that has a config
+    return load_settings(root)[0]
 
-            try:
-                return tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
-                raise ConfigError(f"{candidate}: invalid configuration: {exc}") from None
-    return {}
+
+def load_settings(root: Path) -> tuple[dict[str, Any], list[str]]:
+    """Settings from ``papernotes.toml`` in the notes directory or beside it, read as a file
+    the folder provides and without the paths it may not name (:mod:`papernotes.trust`), and
+    the warnings about what was left out."""
+    from papernotes.trust import checked_settings, read_folder_file
+
+    for candidate in (root / CONFIG_NAME, root.parent / CONFIG_NAME):
+        data = read_folder_file(candidate, candidate.parent)
+        if data is None:
+            continue
+        import tomllib  # ~5 ms of imports, only for a notes directory that has a config
+
+        try:
+            config = tomllib.loads(data.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{candidate}: invalid configuration: {exc}") from None
+        return checked_settings(config, candidate, root)
+    return {}, []
 
 
 def cache_home() -> Path:

@@ -24,6 +24,8 @@ def get_store(ctx: click.Context) -> Store:
     if store is None:
         store = open_store(obj.get("notes_dir"))
         obj["store"] = store
+        for notice in store.notices:  # a setting left out: once per command
+            click.echo(notice, err=True)
     assert isinstance(store, Store)
     return store
 
