@@ -56,9 +56,41 @@ def display_path(path: Path) -> str:
     return str(path) if rel.startswith("..") else rel
 
 
-def check(files: Sequence[Path], universe: Iterable[Path] = ()) -> CheckReport:
-    """Check ``files``; cross-note rules (duplicates, links) also see the notes in ``universe``."""
-    files = [path.resolve() for path in files]
+def check(
+    files: Sequence[Path], universe: Iterable[Path] = (), undecodable: Sequence[Path] = ()
+) -> CheckReport:
+    """Check ``files``; cross-note rules (duplicates, links) also see the notes in ``universe``.
+    ``undecodable``: note files and folders whose names are not valid UTF-8 (which the other
+    commands pass over, see :func:`papernotes.notefiles.walk`), each reported."""
+    named = [_undecodable(path) for path in undecodable]
+    report = _check([path.resolve() for path in files], universe)
+    unread = sum(1 for d in named if d.severity == "error")
+    return CheckReport(
+        report.notes + unread,
+        report.with_errors + unread,
+        tuple(_ordered([*report.diagnostics, *named])),
+    )
+
+
+def _undecodable(path: Path) -> Diagnostic:
+    """The report of a note file or folder whose name is not UTF-8 (its bytes are surrogates,
+    ``\\udcff`` for 0xff, which :func:`papernotes.render.safe` prints as ``\\xff``)."""
+    name = path.name
+    code = next((ord(c) for c in name if 0xD800 <= ord(c) <= 0xDFFF), 0)
+    byte = f"byte 0x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+    shown = display_path(path)
+    if path.is_dir() and not path.is_symlink():
+        return Diagnostic(
+            f"{shown}/",
+            1,
+            "warning",
+            f"folder name is not valid UTF-8 ({byte}); its notes are not read (rename it)",
+        )
+    message = f"file name is not valid UTF-8 ({byte}); not read (rename it)"
+    return Diagnostic(shown, 1, "error", message)
+
+
+def _check(files: list[Path], universe: Iterable[Path]) -> CheckReport:
     results: dict[Path, ParseResult] = {}
     for path in dict.fromkeys([*files, *(p.resolve() for p in universe)]):
         results[path] = parse_file(path, display_path(path))

@@ -49,6 +49,9 @@ class LazyGroup(click.Group):
         module_name, attr = target.split(":")
         module = importlib.import_module(f"papernotes.cli.{module_name}")
         command: click.Command = getattr(module, attr)
+        for param in command.params:
+            if type(param.type) is click.types.StringParamType:
+                param.type = TEXT
         return command
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -60,6 +63,26 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+
+
+class Text(click.types.StringParamType):
+    """Text typed on the command line (a reference, a query, a tag), not a path: bytes that
+    are not UTF-8 (Python gives them as surrogates, ``\\udce9``) are refused here, once for
+    every command; they reached SQLite (a traceback) or a new note's YAML."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = super().convert(value, param, ctx)
+        if isinstance(text, str) and not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                from papernotes.render import safe
+
+                self.fail(f"not valid UTF-8 text: '{safe(text)}'", param, ctx)
+        return text
+
+
+TEXT = Text()
 
 
 def report_error(exc: PapernotesError) -> None:

@@ -9,6 +9,7 @@ import click
 from papernotes.check import check
 from papernotes.cli.common import format_option, get_store
 from papernotes.errors import EXIT_NOT_FOUND, ConfigError
+from papernotes.notefiles import undecodable
 from papernotes.render.check import print_check
 from papernotes.store import iter_notes
 
@@ -32,6 +33,7 @@ def check_cmd(ctx: click.Context, paths: tuple[str, ...], strict: bool, fmt: str
     """
     files: list[Path] = []
     universe: list[Path] = []
+    unnamed: list[Path] = []  # names that are not UTF-8: the other commands pass them over
     store = None
     try:
         store = get_store(ctx)
@@ -41,10 +43,15 @@ def check_cmd(ctx: click.Context, paths: tuple[str, ...], strict: bool, fmt: str
             raise
     for raw in paths:
         path = Path(raw)
-        files.extend(iter_notes(path) if path.is_dir() else [path])
+        if path.is_dir():
+            files.extend(iter_notes(path))
+            unnamed.extend(path / rel for rel in undecodable(path))
+        else:
+            files.append(path)
     if not paths and store is not None:
         files = universe
-    report = check(files, universe)
+        unnamed = [store.root / rel for rel in undecodable(store.root)]
+    report = check(files, universe, unnamed)
     print_check(report, fmt)
     if report.failed(strict):
         ctx.exit(EXIT_NOT_FOUND)
