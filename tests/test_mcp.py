@@ -402,6 +402,15 @@ def test_get_note_line_range(reader: Session) -> None:
     ]
 
 
+def test_get_note_without_a_body(writer: tuple[Session, Path]) -> None:
+    session, notes = writer
+    (notes / "bare.md").write_text("---\ntitle: Bare\n---\n", encoding="utf-8")
+    note = session.data("get_note", ref="bare")
+    assert (note["text"], note["lines"], note["body_line"]) == ("", 3, 4)
+    assert (note["start_line"], note["end_line"], note["next_line"]) == (4, 3, None)
+    (notes / "bare.md").unlink()
+
+
 def test_get_note_in_parts_within_the_byte_cap(reader: Session) -> None:
     parts, start = [], None
     while True:

@@ -151,13 +151,15 @@ def get_note(
     lines = data.decode("utf-8", "replace").replace("\r\n", "\n").split("\n")
     if lines[-1] == "":
         lines.pop()
-    first = start_line if start_line is not None else min(paper.body_line, max(len(lines), 1))
-    last = end_line if end_line is not None else len(lines)
-    if first < 1 or (lines and first > len(lines)):
-        raise UsageError(f"start_line {first} is outside the note (lines 1 to {len(lines)})")
-    if last < first:
-        raise UsageError(f"end_line {last} is before start_line {first}")
-    last = min(last, len(lines))
+    if start_line is None:
+        first = paper.body_line  # past the last line when the note has no body
+    elif 1 <= start_line <= max(len(lines), 1):
+        first = start_line
+    else:
+        raise UsageError(f"start_line {start_line} is outside the note (lines 1 to {len(lines)})")
+    if end_line is not None and end_line < first:
+        raise UsageError(f"end_line {end_line} is before start_line {first}")
+    last = min(end_line if end_line is not None else len(lines), len(lines))
     fields = {
         k: v
         for k, v in paper.to_dict().items()
