@@ -88,19 +88,27 @@ def _print_list(result: SearchResult, explain: bool) -> None:
         if explain:
             for line in explanation(hit):
                 click.echo("    " + style(line, dim=True))
+    last = footer(result)
+    if last:
+        click.echo(style(last, dim=True))
+
+
+def footer(result: SearchResult) -> str:
+    """The last line of a ranked list: how many notes have every word, how many of those are
+    shown, and how many shown notes were found another way; "" when all is on screen."""
     shown = len(result.hits)
     partial = result.partial
-    if partial:
-        every = result.total if result.total is not None else shown - partial
-        some = "some of them" if result.mode == "lexical" else "some of them or by meaning"
-        if every:
-            notes = "note has" if every == 1 else "notes have"
-            footer = f"{every} {notes} every word; {partial} more with {some}"
-        else:
-            footer = f"no note has every word; {partial} with {some}, best first"
-        click.echo(style(footer, dim=True))
-    elif result.total is not None and result.total > shown:
-        click.echo(style(f"{shown} of {result.total} notes (--limit to see more)", dim=True))
+    every = result.total if result.total is not None else shown - partial
+    more = " (--limit to see more)" if every > shown - partial else ""
+    if not partial:
+        return f"{shown} of {every} notes{more}" if more else ""
+    other = "with some of them" if result.mode == "lexical" else "with some of them or by meaning"
+    if not every:
+        return f"no note has every word; {partial} {other}, best first"
+    if more:
+        return f"{shown - partial} of {every} notes with every word, {partial} {other}{more}"
+    notes = "note has" if every == 1 else "notes have"
+    return f"{every} {notes} every word; {partial} more {other}"
 
 
 def _line(text: str) -> str:
