@@ -754,3 +754,32 @@ def test_the_settings_are_read_only_from_inside_the_folder(
     assert result.exit_code == 2
     expected = message.format(target=target, folder=folder)
     assert result.stderr == f"Error: {config}: {expected}\n"
+
+
+def test_an_import_never_blocks_on_a_fifo_among_the_notes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk leaves FIFOs out; a note replaced by one between the walk and the read (the
+    importer reads every note to match papers) is reported, not waited on forever."""
+    import threading
+
+    import papernotes.importers
+    from papernotes.importers import plan_import
+    from papernotes.model import Paper
+
+    notes = make_kb(tmp_path)
+    os.mkfifo(notes / "pipe.md")
+    walked = [*sorted(notes.glob("*.md"))]
+    monkeypatch.setattr(papernotes.importers, "iter_notes", lambda root: iter(walked))
+    plans = []
+    thread = threading.Thread(
+        target=lambda: plans.append(plan_import([Paper(id="", title="New")], notes)), daemon=True
+    )
+    thread.start()
+    thread.join(10)
+    if not plans:
+        os.close(os.open(notes / "pipe.md", os.O_WRONLY | os.O_NONBLOCK))  # lets it go
+        pytest.fail("the import waited for a writer of the FIFO")
+    assert [str(d) for d in plans[0].problems] == [
+        "pipe.md:1: error: cannot read: not a regular file (a FIFO or a device)"
+    ]

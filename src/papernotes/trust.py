@@ -66,6 +66,25 @@ def read_folder_file(path: Path, folder: Path, limit: int = MAX_FOLDER_FILE) -> 
     return data
 
 
+def read_note(path: Path, limit: int) -> bytes:
+    """The first ``limit + 1`` bytes of a note file, never waiting: a FIFO or a device put in
+    the place of a note (after the walk that found it) is an OSError, not a read that blocks
+    forever or never ends."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file (a FIFO or a device)")
+        data = b""
+        while len(data) <= limit:
+            chunk = os.read(fd, limit + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+        return data
+    finally:
+        os.close(fd)
+
+
 def checked_settings(
     config: Mapping[str, Any], source: Path, root: Path
 ) -> tuple[dict[str, Any], list[str]]:

@@ -41,8 +41,9 @@ from papernotes.dump import dump
 from papernotes.errors import Diagnostic, WriteRefused
 from papernotes.importers.merge import MergeRefused, compact_key, merge_note
 from papernotes.model import Paper
-from papernotes.parse import parse_bytes
+from papernotes.parse import MAX_BYTES, parse_bytes
 from papernotes.store import iter_notes
+from papernotes.trust import read_note
 from papernotes.write import Write, folder_lock, inside, slugify, write_batch
 
 # file suffix (lower case, "" for none) -> "module:function" under papernotes.importers,
@@ -332,7 +333,7 @@ def _other_authors(a: Paper, b: Paper) -> bool:
 def _load(path: Path, root: Path, problems: list[Diagnostic]) -> _Target | None:
     display = path.relative_to(root).as_posix() if inside(root, path) else str(path)
     try:
-        data = path.read_bytes()
+        data = read_note(path, MAX_BYTES)
     except OSError as exc:
         problems.append(Diagnostic(display, 1, "error", f"cannot read: {exc.strerror or exc}"))
         return None
