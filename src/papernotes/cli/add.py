@@ -39,7 +39,7 @@ def add_cmd(
     results = add(store.root, refs, papers, tags=tags, topics=topics, api=api, timeout=timeout)
     failed = False
     for result in results:
-        where = display_path(result.path)
+        where = safe(display_path(result.path))
         title = safe(result.title)
         if result.kind == "created":
             click.echo(f"added {where}: {title}")

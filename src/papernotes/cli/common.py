@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from papernotes.errors import ConfigError
+from papernotes.render import safe
 from papernotes.store import Store, open_store
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def get_store(ctx: click.Context) -> Store:
         store = open_store(obj.get("notes_dir"))
         obj["store"] = store
         for notice in store.notices:  # a setting left out: once per command
-            click.echo(notice, err=True)
+            click.echo(safe(notice), err=True)  # it quotes papernotes.toml
     assert isinstance(store, Store)
     return store
 
@@ -43,7 +44,7 @@ def get_kb(ctx: click.Context, warn_skipped: bool = True) -> KnowledgeBase:
     finally:
         finish()
     for notice in kb.notices:  # the index was rebuilt, or works from memory
-        click.echo(notice, err=True)
+        click.echo(safe(notice), err=True)  # it names a path that papernotes.toml may set
     if warn_skipped and kb.skipped:
         noun = "note" if kb.skipped == 1 else "notes"
         click.echo(f"{kb.skipped} {noun} skipped: run papernotes check", err=True)

@@ -48,11 +48,26 @@ def complete_ref(
         return []
     want = incomplete.casefold()
     items = [
-        CompletionItem(row.id, help=" ".join(row.title.split())[:70])
+        CompletionItem(row.id, help=_help(row.title))
         for row in kb.index.headlines()
-        if row.id.casefold().startswith(want)
+        if row.id.casefold().startswith(want) and _typable(row.id)
     ]
     return items[:MAX_ITEMS]
+
+
+def _typable(value: str) -> bool:
+    """Whether ``value`` may be offered to the shell: a candidate is inserted into the
+    command line and listed as it is, so one with a control character (an escape sequence
+    in a downloaded note's id or tag) is not offered; it can still be typed."""
+    from papernotes.render import safe
+
+    return safe(value) == value
+
+
+def _help(title: str) -> str:
+    from papernotes.render import safe
+
+    return safe(" ".join(title.split())[:70])
 
 
 def _values(ctx: click.Context, field: str, incomplete: str) -> list[CompletionItem]:
@@ -66,7 +81,7 @@ def _values(ctx: click.Context, field: str, incomplete: str) -> list[CompletionI
     return [
         CompletionItem(value, help=f"{count} notes")
         for value, count in rows
-        if value.casefold().startswith(want)
+        if value.casefold().startswith(want) and _typable(value)
     ][:MAX_ITEMS]
 
 

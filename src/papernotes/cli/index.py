@@ -47,6 +47,7 @@ def index_cmd(ctx: click.Context, rebuild: bool, status: bool, embed: bool, fmt:
     import time
 
     from papernotes.index import Index, load
+    from papernotes.render import safe
     from papernotes.render.index import print_refresh, print_status, progress_bar
 
     if status and rebuild:
@@ -63,7 +64,7 @@ def index_cmd(ctx: click.Context, rebuild: bool, status: bool, embed: bool, fmt:
             finish()
     try:
         for notice in index.notices:
-            click.echo(notice, err=True)
+            click.echo(safe(notice), err=True)
         if status:
             print_status(index.status(), fmt)
         else:

@@ -48,13 +48,14 @@ def new_cmd(
     """
     from papernotes.check import display_path
     from papernotes.newnote import NewNote, create
+    from papernotes.render import safe
 
     store = get_store(ctx)
     kb = get_kb(ctx)
     spec = NewNote(" ".join(title), note_id, arxiv, authors, tags, topics, aliases)
     _warn_outside_taxonomy(ctx, spec.topics, spec.tags)
     path = create(store, kb.lookup, spec)
-    click.echo(display_path(path))
+    click.echo(safe(display_path(path)))
     if edit:
         from papernotes.cli.edit import edit_and_check
 

@@ -97,7 +97,7 @@ def search_cmd(
         mode=mode or "auto",
     )
     for notice in result.notices:
-        click.echo(notice, err=True)
+        click.echo(safe(notice), err=True)
     if not result.hits:
         if fmt in ("json", "csv"):  # still valid data: [] or the header
             print_results(result, fmt)

@@ -9,7 +9,8 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -41,10 +42,31 @@ def use_color() -> bool:
 
 
 def console(stderr: bool = False) -> Console:
-    """A rich console: colours on a terminal, plain text on a pipe or with NO_COLOR."""
-    from rich.console import Console
+    """A rich console: colours on a terminal, plain text on a pipe or with NO_COLOR. Whatever
+    it prints is made harmless last (see :func:`_safe_console`)."""
+    return _safe_console()(
+        stderr=stderr, highlight=False, soft_wrap=False, emoji=False, markup=False
+    )
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, emoji=False, markup=False)
+
+@cache
+def _safe_console() -> type[Console]:
+    """A rich Console that passes the text of every segment it renders through :func:`safe`,
+    after every renderable has done its work: the Markdown renderer decodes ``&#x202E;`` and
+    ``&#x2066;`` in a note's body (after the body was sanitised), and a cell someone forgot
+    to sanitise cannot reach the terminal either. Its own controls (cursor moves of a
+    progress bar) are segments of their own, kept; colours and hyperlinks are styles."""
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class SafeConsole(Console):
+        def render(self, renderable: Any, options: Any = None) -> Iterator[Segment]:
+            for segment in super().render(renderable, options):
+                if segment.control is None and _CONTROL.search(segment.text):
+                    segment = Segment(safe(segment.text), segment.style)
+                yield segment
+
+    return SafeConsole
 
 
 # JSON escapes C0 controls itself; these it would print raw (C1 controls such as the 8-bit CSI

@@ -2,8 +2,9 @@
 
 Plain text on a pipe (what tests compare), rich on a terminal: Markdown body, clickable arXiv
 and URL links, and a pager when it is longer than the screen. Text from the note is always
-made harmless first (:func:`papernotes.render.safe`); only addresses that pass
-:func:`papernotes.export.is_web_url` become hyperlinks."""
+made harmless first (:func:`papernotes.render.safe`), and on a terminal again last, by the
+console, after the Markdown renderer has decoded character references such as ``&#x202E;``;
+only addresses that pass :func:`papernotes.export.is_web_url` become hyperlinks."""
 
 from __future__ import annotations
 
@@ -186,7 +187,9 @@ def renderables(paper: Paper, conn: Connections, shown_path: str) -> list[Render
         for m in conn.related:
             out.append(
                 Text.assemble(
-                    (f"  {m.score:.2f}  ", "yellow"), _title_of(m.paper), (f"  {m.paper.id}", "dim")
+                    (f"  {m.score:.2f}  ", "yellow"),
+                    _title_of(m.paper),
+                    (f"  {safe(m.paper.id)}", "dim"),
                 )
             )
     return out
