@@ -27,7 +27,12 @@ def expected(root: Path) -> store.Snapshot:
     out: store.Snapshot = {}
     for path in store.iter_notes(root):
         st = path.stat()
-        out[path.relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns)
+        out[path.relative_to(root).as_posix()] = (
+            st.st_size,
+            st.st_mtime_ns,
+            st.st_ctime_ns,
+            st.st_ino,
+        )
     return out
 
 

@@ -6,12 +6,14 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from papernotes import index as index_module
 from papernotes.index import SCHEMA_VERSION, Index, index_location, load
+from papernotes.indexing import RACY_NS
 from papernotes.kb import open_kb
 from papernotes.search import ids_matching, search
 from papernotes.store import Store, open_store, snapshot
@@ -34,12 +36,19 @@ def write(root: Path, name: str, text: str, *, mtime_ns: int | None = None) -> P
     return path
 
 
+def aged() -> None:
+    """Wait until the notes just written are older than the next refresh's stats by more than
+    a tick of the file system's clock: not "racily clean" (see papernotes.indexing)."""
+    time.sleep(2 * RACY_NS / 1e9)
+
+
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     folder = tmp_path / "notes"
     write(folder, "alpha.md", note("Alpha", "transformers and attention"))
     write(folder, "beta.md", note("Beta", "reward models for preference learning"))
     write(folder, "sub/gamma.md", note("Gamma", "diffusion models", tag="vision"))
+    aged()
     return folder
 
 
@@ -201,9 +210,9 @@ def test_location_from_env_and_config(
 def test_a_damaged_index_is_rebuilt(root: Path, damage: object) -> None:
     kb = open_kb(store(root))
     location = kb.index.location
-    kb.index.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     kb.index.close()
     assert location is not None
+    sqlite3.connect(location).execute("PRAGMA wal_checkpoint(TRUNCATE)").connection.close()
     damage(location)  # type: ignore[operator]
     kb = open_kb(store(root))
     assert [p.id for p in kb.papers()] == ["alpha", "beta", "gamma"]
@@ -211,10 +220,20 @@ def test_a_damaged_index_is_rebuilt(root: Path, damage: object) -> None:
     assert len(kb.notices) <= 1 and all("search index" in n for n in kb.notices)
 
 
+def alter(index: Index, *statements: str) -> None:
+    """Change the index file behind ``index`` (closed first: its reads hold a transaction)."""
+    index.close()
+    assert index.location is not None
+    conn = sqlite3.connect(index.location)
+    for statement in statements:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
 def test_old_schema_or_parser_version_rebuilds(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     kb = open_kb(store(root))
-    kb.index.conn.execute("PRAGMA user_version = 99")
-    kb.index.close()
+    alter(kb.index, "PRAGMA user_version = 99")
     kb = open_kb(store(root))
     assert kb.notices == [
         f"rebuilding the search index: its format changed (version 99, now {SCHEMA_VERSION})"
@@ -316,12 +335,14 @@ def test_a_warm_refresh_trusts_the_remembered_snapshot_only_when_alone(root: Pat
     from papernotes import indexing
 
     first = load(store(root))
+    first.close()
+    first = Index.open(store(root))  # not reading: free to write
     assert indexing._remembered(first.conn) == indexing.digest(snapshot(root))
-    session = indexing._Session(first.conn, indexing._generation(first.conn))
+    session = indexing._Session(first.conn, indexing._generation(first.conn), first.store.root)
     with session.write():
         pass
     other = Index.open(store(root))
-    with indexing._Session(other.conn, indexing._generation(other.conn)).write():
+    with indexing._Session(other.conn, indexing._generation(other.conn), root).write():
         pass  # another process writes between two transactions of ours
     session.remember("stale")
     assert indexing._remembered(first.conn) is None
@@ -334,9 +355,10 @@ def test_any_write_forgets_the_remembered_digest(root: Path) -> None:
     older stat) makes the next refresh read the files table again."""
     from papernotes import indexing
 
-    index = load(store(root))
+    load(store(root)).close()
+    index = Index.open(store(root))
     assert indexing._remembered(index.conn) is not None
-    with indexing._Session(index.conn, indexing._generation(index.conn)).write():
+    with indexing._Session(index.conn, indexing._generation(index.conn), root).write():
         index.conn.execute("UPDATE files SET size = -1 WHERE path = 'alpha.md'")
     assert indexing._remembered(index.conn) is None
     report = load(store(root)).report
@@ -349,6 +371,7 @@ def test_progress_is_reported_per_batch(tmp_path: Path) -> None:
     root = tmp_path / "notes"
     for i in range(BATCH + 10):
         write(root, f"n{i:04d}.md", note(f"Note {i}"))
+    aged()
     calls: list[tuple[int, int]] = []
     load(store(root), lambda done, total: calls.append((done, total)))
     assert calls == [(0, BATCH + 10), (BATCH, BATCH + 10), (BATCH + 10, BATCH + 10)]
@@ -389,8 +412,7 @@ def test_the_progress_bar_is_drawn_only_on_a_terminal(monkeypatch: pytest.Monkey
 )
 def test_an_index_whose_tables_were_changed_is_rebuilt(root: Path, statement: str) -> None:
     kb = open_kb(store(root))
-    kb.index.conn.execute(statement)
-    kb.index.close()
+    alter(kb.index, statement)
     kb = open_kb(store(root))
     assert kb.notices == ["rebuilding the search index: its tables are not the expected ones"]
     assert ids_matching(kb, "diffusion") == ["gamma"] and len(kb) == 3

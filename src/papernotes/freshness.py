@@ -19,6 +19,7 @@ import marshal
 import mmap
 import os
 import sys
+import time
 
 from papernotes.notefiles import Snapshot, walk
 
@@ -26,8 +27,9 @@ TYPE_CHECKING = False  # not typing's: see below
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-# Only os, marshal and mmap at run time: the console script imports this module before it
-# forks the prefetching child, and every millisecond before the fork is one the child loses.
+# Only os, marshal, mmap (and time, loaded with the interpreter) at run time: the console script
+# imports this module before it forks the prefetching child, and every millisecond before the
+# fork is one the child loses.
 Root = str | os.PathLike[str]
 
 PARALLEL_STAT_MIN = 2000  # notes: below this, forking costs more than it saves
@@ -36,15 +38,18 @@ PREFETCH_BYTES = 64 << 20  # shared memory for what the prefetching child hands 
 
 class Scan:
     """The stats of the notes (see :func:`scan`): their digest at once, the mapping on demand
-    (a forked child's part stays marshalled until it is asked for)."""
+    (a forked child's part stays marshalled until it is asked for). ``started_ns``: the clock
+    before the first stat (a note changed since then may change again unseen: see
+    :mod:`papernotes.indexing`)."""
 
-    def __init__(self, parts: list[Snapshot | bytes]) -> None:
+    def __init__(self, parts: list[Snapshot | bytes], started_ns: int = 0) -> None:
         try:  # CPython's own BLAKE2: importing hashlib loads OpenSSL first (~3 ms)
             from _blake2 import blake2b
         except ImportError:  # pragma: no cover - a Python built without it
             from hashlib import blake2b
 
         self._parts = parts
+        self.started_ns = started_ns
         # the hash of marshal.dumps(self.snapshot(), 2): format 2 has no back-references,
         # so a dict's bytes are "{", its items' bytes in order, and "0"
         digest = blake2b(b"{", digest_size=20)
@@ -63,8 +68,8 @@ class Scan:
 
 def snapshot(root: Root) -> Snapshot:
     """Every note under ``root`` (as :func:`papernotes.store.iter_notes` finds them) ->
-    ``(size, mtime_ns)``, keyed by the path relative to ``root`` with ``/``. One ``stat`` per
-    note; notes that vanish meanwhile are left out."""
+    ``(size, mtime_ns, ctime_ns, inode)``, keyed by the path relative to ``root`` with ``/``.
+    One ``stat`` per note; notes that vanish meanwhile are left out."""
     return scan(root).snapshot()
 
 
@@ -73,14 +78,15 @@ def scan(root: Root) -> Scan:
     prefetched = _take_prefetch(root)
     if prefetched is not None:
         return prefetched
+    started = time.time_ns()
     rels = _rels(root)
     if len(rels) < PARALLEL_STAT_MIN or not _can_fork():
-        return Scan([_stat(root, rels)])
+        return Scan([_stat(root, rels)], started)
     half = len(rels) // 2
     child = _in_child(lambda: marshal.dumps(_stat(root, rels[half:]), 2))
     mine = _stat(root, rels[:half])
     theirs = child()
-    return Scan([mine, theirs if theirs is not None else _stat(root, rels[half:])])
+    return Scan([mine, theirs if theirs is not None else _stat(root, rels[half:])], started)
 
 
 def _rels(root: Root) -> list[str]:
@@ -88,7 +94,8 @@ def _rels(root: Root) -> list[str]:
 
 
 def _stat(root: Root, rels: list[str]) -> Snapshot:
-    """``(size, mtime_ns)`` of these notes, relative to ``root`` (symlinks followed)."""
+    """``(size, mtime_ns, ctime_ns, inode)`` of these notes, relative to ``root`` (symlinks
+    followed)."""
     out: Snapshot = {}
     stat = os.stat
     if stat not in os.supports_dir_fd:  # pragma: no cover - Windows
@@ -97,7 +104,7 @@ def _stat(root: Root, rels: list[str]) -> Snapshot:
                 st = stat(os.path.join(root, rel))
             except OSError:
                 continue
-            out[rel] = (st.st_size, st.st_mtime_ns)
+            out[rel] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         return out
     # relative to an open directory: the kernel resolves a name, not the whole path again
     fd = os.open(root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -107,7 +114,7 @@ def _stat(root: Root, rels: list[str]) -> Snapshot:
                 st = stat(rel, dir_fd=fd)
             except OSError:
                 continue
-            out[rel] = (st.st_size, st.st_mtime_ns)
+            out[rel] = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     finally:
         os.close(fd)
     return out
@@ -156,7 +163,7 @@ def _in_child(work: Callable[[], bytes]) -> Callable[[], bytes | None]:
 # the notes in order. When the command gets to its scan it asks for a share (a byte on a
 # second pipe); the child answers b"M <index>\n": it stops at that index, half of what is
 # left, and the command stats the rest. Last, the child's stats: b"S <offset> <length>\n".
-_pending: tuple[str, int, int, int, mmap.mmap] | None = None  # root, pid, pipes, memory
+_pending: tuple[str, int, int, int, mmap.mmap, int] | None = None  # root, pid, pipes, memory, start
 _STEP = 256  # notes the child stats between two looks at the command's request
 
 
@@ -173,6 +180,7 @@ def prefetch(root: Root) -> None:
     except OSError:
         return
     real = os.path.realpath(root)
+    started = time.time_ns()
     pid = os.fork()
     if pid == 0:
         status = 1
@@ -185,7 +193,7 @@ def prefetch(root: Root) -> None:
             os._exit(status)
     os.close(report_w)
     os.close(request_r)
-    _pending = (real, pid, report_r, request_w, shared)
+    _pending = (real, pid, report_r, request_w, shared, started)
 
 
 def _prefetch_child(root: Root, shared: mmap.mmap, report: int, request: int) -> None:
@@ -218,7 +226,7 @@ def _take_prefetch(root: Root) -> Scan | None:
     global _pending
     if _pending is None:
         return None
-    real, pid, report, request, shared = _pending
+    real, pid, report, request, shared, started = _pending
     _pending = None
     try:
         if real != os.path.realpath(root):
@@ -233,13 +241,13 @@ def _take_prefetch(root: Root) -> Scan | None:
                 pass  # the child is done already
             answer = messages.readline().split()
             if answer[:1] == [b"S"]:  # it had stat'ed every note before the question came
-                return Scan([_shared_bytes(shared, answer)])
+                return Scan([_shared_bytes(shared, answer)], started)
             rels: list[str] = marshal.loads(shared[: int(listed[1])])
             stop = int(answer[1]) if answer[:1] == [b"M"] else 0
             mine = _stat(root, rels[stop:])
             last = messages.readline().split()
             theirs = _shared_bytes(shared, last) if last[:1] == [b"S"] else None
-            return Scan([theirs if theirs is not None else _stat(root, rels[:stop]), mine])
+            return Scan([theirs if theirs is not None else _stat(root, rels[:stop]), mine], started)
     except (OSError, ValueError, EOFError, IndexError):
         return None
     finally:

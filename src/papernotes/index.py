@@ -12,12 +12,21 @@ papernotes.toml (relative to the notes directory), else
 
 Or :func:`load`, which does the first two and heals a damaged file on the way.
 
-Tables: ``files`` (every note file: its size and mtime when indexed, its paper or why it is
-not indexed), ``papers`` (each paper as JSON, without its body), ``keys`` (folded ids, aliases,
+Tables: ``files`` (every note file: its stat when indexed, its paper or why it is not
+indexed), ``papers`` (each paper as JSON, without its body), ``keys`` (folded ids, aliases,
 titles, arXiv ids, DOIs, tags for exact lookups), ``fts`` (FTS5 over the text fields and the
 body) and ``fts_vocab`` (its words, for typo correction). How a refresh works is in
-:mod:`papernotes.indexing`. The index records its schema and the parser's version and
-rebuilds itself when either changes. Notes are only ever read, never written.
+:mod:`papernotes.indexing`. The index records its schema, the parser's version and the notes
+directory it serves, and rebuilds itself when any of them changes. Notes are only ever read.
+
+The index is a cache, never trusted: any error that is not "busy" or "cannot write" means
+damage, and so does a stored record that does not decode into a :class:`Paper`; the index is
+then rebuilt, with one line on stderr. A rebuild indexes every note into a private temporary
+database, then copies it over the index in one transaction (SQLite's backup): a search
+running meanwhile sees the old index or the new one, whole, and a file too damaged to be
+written into is deleted and made anew. After a refresh, every read of a command shares one
+read transaction: rowids read by one query are valid in the next, whatever other processes
+write meanwhile, and the index was checked to serve this notes directory at its start.
 """
 
 from __future__ import annotations
@@ -34,21 +43,31 @@ from pathlib import Path
 from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from papernotes.errors import ConfigError, Diagnostic, IndexFailure
-from papernotes.indexing import Progress, RefreshReport, refresh, write
-from papernotes.model import PARSER_VERSION, Paper
+from papernotes.indexing import (
+    IndexDamaged,
+    Progress,
+    RefreshReport,
+    ServesAnother,
+    check_root,
+    checkpoint,
+    refresh,
+)
+from papernotes.model import KNOWN_KEYS, PARSER_VERSION, Paper
 from papernotes.query import COLUMNS, fts_string
 from papernotes.store import CONFIG_NAME, Store, snapshot
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x706E6F74  # "pnot", in the SQLite header: this file is a papernotes index
 ENV_INDEX = "PAPERNOTES_INDEX"
 BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write
 
 _SCHEMA = (
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-    # every note file seen: its stat when indexed, its paper, or why it is not indexed
+    # every note file seen: its stat when indexed (and when that stat was taken), its paper,
+    # or why it is not indexed
     """CREATE TABLE files(
         path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+        ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, checked_ns INTEGER NOT NULL,
         paper INTEGER, dup_of TEXT, problems TEXT) WITHOUT ROWID""",
     "CREATE INDEX files_dup ON files(dup_of) WHERE dup_of IS NOT NULL",
     # every command counts the skipped notes: without this, a scan of all files (8 ms at 75k)
@@ -123,19 +142,25 @@ class IndexStatus:
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# what decoding a stored value raises when it is not what papernotes wrote
+_UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError)
+
 
 def _healing(method: Callable[Concatenate[Index, P], R]) -> Callable[Concatenate[Index, P], R]:
-    """A reading method that, when the database turns out to be damaged, rebuilds the index
-    (:meth:`Index.heal`) and reads again; any other SQLite error becomes an IndexFailure."""
+    """A reading method that, when the index turns out to be damaged (an SQLite error that
+    is not "busy", or a stored value that does not decode), rebuilds it (:meth:`Index.heal`)
+    and reads again; any other SQLite error becomes an IndexFailure."""
 
     @functools.wraps(method)
     def read(self: Index, /, *args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            if not is_corrupt(exc):
+            if not is_damage(exc):
                 raise failure(self, exc) from None
             self.heal(exc)
+        except _UNDECODABLE:
+            self.heal(IndexDamaged("a stored value is not what papernotes writes"))
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
@@ -152,45 +177,66 @@ class Index:
     conn: sqlite3.Connection
     location: Path | None
     notices: list[str] = field(default_factory=list)
-    report: RefreshReport | None = None  # what the last refresh changed
+    report: RefreshReport | None = None  # what the last refresh or rebuild changed
     identity: tuple[int, int] | None = None  # of the file opened (see _discard)
+    pinned: bool = False  # reads share one read transaction (see _pin)
 
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, store: Store) -> Index:
-        """Open (or create) the index of ``store``; rebuild it in place when its schema or
-        parser version is old, from a fresh file when it is damaged; fall back to memory
-        when it cannot be written."""
+    def open(cls, store: Store, progress: Progress | None = None, rebuild: bool = False) -> Index:
+        """Open (or create) the index of ``store``. One made by another version, for another
+        notes directory, or damaged, is rebuilt (see :meth:`rebuild`), as is any with
+        ``rebuild`` (then the old file is not even read: it is written over, or replaced
+        when it cannot be). When the index cannot be written: an index in memory, empty."""
         location = index_location(store)
         if location is None:
             return cls._in_memory(store, [])
         if _chosen(store) and not _adoptable(location):
             return cls._in_memory(store, [_foreign_notice(location)])
         notices: list[str] = []
+        try:
+            if not rebuild:
+                opened = cls._checked(store, location, notices)
+                if opened is not None:
+                    return opened
+            with _lock(location):  # one rebuild at a time: the others then use its result
+                if not rebuild:
+                    again = cls._checked(store, location, [])
+                    if again is not None:
+                        return again
+                index = cls(store, sqlite3.connect(":memory:"), location, notices)
+                index.rebuild(progress)
+                return index
+        except (OSError, sqlite3.Error) as exc:
+            if is_unwritable(exc):
+                return cls._in_memory(store, [*notices, _memory_notice(location, exc)])
+            raise IndexFailure(f"cannot open the search index {location}: {_brief(exc)}") from None
+
+    @classmethod
+    def _checked(cls, store: Store, location: Path, notices: list[str]) -> Index | None:
+        """The index at ``location`` when it is current (a new file is made current); else
+        None, and why it must be rebuilt in ``notices``."""
         for attempt in range(3):
-            conn = identity = None
+            conn = None
             try:
                 location.parent.mkdir(parents=True, exist_ok=True)
                 conn = _connect(location)
                 identity = _identity(location)
                 why = _prepare(conn, store)
-                if why:
-                    notices.append(f"rebuilding the search index: {why}")
-                return cls(store, conn, location, notices, identity=identity)
             except (OSError, sqlite3.Error) as exc:
-                if conn is not None:
-                    with suppress(sqlite3.Error):
-                        conn.close()
-                if isinstance(exc, sqlite3.Error) and is_corrupt(exc) and attempt == 0:
-                    _discard(location, identity)
-                    notices.append(f"the search index was unreadable ({exc}); rebuilding it")
-                    continue
+                _close(conn)
                 if is_unwritable(exc) and attempt < 2:
                     continue  # its folder may have been deleted meanwhile: try again
-                if is_unwritable(exc):
-                    return cls._in_memory(store, [*notices, _memory_notice(location, exc)])
-                raise IndexFailure(f"cannot open the search index {location}: {exc}") from None
+                if not is_damage(exc):
+                    raise
+                notices.append(f"the search index was unreadable ({_brief(exc)}); rebuilding it")
+                return None
+            if why is None:
+                return cls(store, conn, location, notices, identity=identity)
+            conn.close()
+            notices.append(f"rebuilding the search index: {why}")
+            return None
         raise AssertionError("unreachable")  # pragma: no cover
 
     @classmethod
@@ -199,49 +245,97 @@ class Index:
         _prepare(conn, store)
         return cls(store, conn, None, notices)
 
-    def heal(self, exc: sqlite3.Error, progress: Progress | None = None) -> Index:
-        """Replace this damaged index, in place, by a new one filled from the notes; returns
-        itself. (A file found damaged while opening is replaced by :meth:`open`; one found
-        damaged later, by any reading method, here.)"""
-        with suppress(sqlite3.Error):
-            self.conn.close()
-        if self.location is not None:
-            _discard(self.location, self.identity)
-            fresh = Index.open(self.store)
+    def heal(self, exc: BaseException, progress: Progress | None = None) -> Index:
+        """Rebuild this damaged index (or one that another notes directory took over), in
+        place; returns itself."""
+        if isinstance(exc, ServesAnother):
+            self.notices.append(f"rebuilding the search index: {exc}")
         else:
-            fresh = Index._in_memory(self.store, [])
-        self.conn, self.location, self.identity = fresh.conn, fresh.location, fresh.identity
-        self.notices += [f"the search index was damaged ({exc}); rebuilding it", *fresh.notices]
-        self.refresh(progress)
+            self.notices.append(f"the search index was damaged ({_brief(exc)}); rebuilding it")
+        self.rebuild(progress)
         return self
 
     def close(self) -> None:
+        self.pinned = False
         self.conn.close()
 
     # ------------------------------------------------------------------ updating
 
     def refresh(self, progress: Progress | None = None) -> RefreshReport:
-        """Bring the index up to date with the notes (see the module docstring)."""
-        self.report = refresh(self.conn, self.store.root, progress)
+        """Bring the index up to date with the notes (see the module docstring); when
+        another notes directory took it over, rebuild it for this one."""
+        self._unpin()
+        try:
+            self.report = refresh(self.conn, self.store.root, progress)
+            self._pin()
+        except ServesAnother as exc:
+            self.heal(exc, progress)
+        assert self.report is not None
         return self.report
 
     def rebuild(self, progress: Progress | None = None) -> RefreshReport:
-        """Forget everything and index every note again."""
-        with write(self.conn):
-            _drop_all(self.conn)
-            _create(self.conn, self.store)
-        return self.refresh(progress)
+        """Index every note again, into a private temporary database that then replaces the
+        index in one transaction (see the module docstring)."""
+        self._unpin()
+        for attempt in range(3):
+            built, report = _build(self.store, progress, self.location is None)
+            conn, identity = built, None
+            if self.location is not None:
+                try:
+                    conn, identity = _install(built, self.location)
+                finally:
+                    built.close()
+            with suppress(sqlite3.Error):
+                self.conn.close()
+            self.conn, self.identity, self.report = conn, identity, report
+            try:
+                self._pin()
+                return report
+            except ServesAnother:
+                if attempt == 2:  # another notes directory's rebuild each time: give up
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def renew(self) -> None:
+        """Read the index as it is now, from here on: one state of it, until the next renew,
+        refresh or rebuild (a long-running process renews it for each piece of work)."""
+        self._unpin()
+        try:
+            self._pin()
+        except sqlite3.Error as exc:
+            if not is_damage(exc):
+                raise failure(self, exc) from None
+            self.heal(exc)
+
+    def _pin(self) -> None:
+        """From here on, read one state of the index (what other processes write is not
+        seen), after checking that it serves this notes directory."""
+        self.conn.execute("BEGIN")
+        try:
+            check_root(self.conn, self.store.root)  # the read transaction starts here
+        except BaseException:
+            with suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+            raise
+        self.pinned = True
+
+    def _unpin(self) -> None:
+        if self.pinned:
+            self.pinned = False
+            with suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")  # nothing was written
 
     # ------------------------------------------------------------------ reading
 
     @_healing
     def count(self) -> int:
         """Indexed notes."""
-        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+        return _int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
     @_healing
     def papers(self, rowids: Sequence[int], body: bool = True) -> list[Paper]:
-        """The papers with these rowids, in this order (``body=False``: with ``body=""``)."""
+        """The papers with these rowids (read from this index), in this order (``body=False``:
+        with ``body=""``). A rowid that names no paper means damage."""
         if not rowids:
             return []
         ids = json.dumps(list(rowids))
@@ -255,7 +349,9 @@ class Index:
                 "SELECT rowid, data, '' FROM papers WHERE rowid IN (SELECT value FROM json_each(?))"
             )
         found = {rowid: _paper(data, text) for rowid, data, text in self.conn.execute(sql, (ids,))}
-        return [found[r] for r in rowids if r in found]
+        if len(found) < len(set(rowids)):
+            raise IndexDamaged("a note it finds has no record")
+        return [found[r] for r in rowids]
 
     @_healing
     def all_papers(self, body: bool = True) -> list[Paper]:
@@ -276,7 +372,7 @@ class Index:
             row = self.conn.execute("SELECT rowid FROM papers WHERE id = ?", (paper_id,))
             found = row.fetchone()
             if found:
-                out.append(int(found[0]))
+                out.append(_int(found[0]))
         return out
 
     @_healing
@@ -287,7 +383,7 @@ class Index:
             "SELECT DISTINCT paper FROM keys WHERE kind = ? AND value = ? ORDER BY paper",
             (kind, value),
         )
-        return [int(r) for (r,) in rows]
+        return [_int(r) for (r,) in rows]
 
     @_healing
     def headlines(self) -> list[Headline]:
@@ -298,23 +394,37 @@ class Index:
             "json_extract(data, '$.arxiv'), json_extract(data, '$.doi'), "
             "json_extract(data, '$.url') FROM papers ORDER BY id"
         )
-        return [
+        out = [
             Headline(i, t, y, p, tuple(json.loads(a)) if a and a != "[]" else (), x, d, u)
             for i, t, y, p, a, x, d, u in rows
         ]
+        for h in out:
+            if not (
+                type(h.id) is str
+                and type(h.title) is str
+                and type(h.path) is str
+                and (h.year is None or type(h.year) is int)
+                and all(type(a) is str for a in h.aliases)
+                and all(v is None or type(v) is str for v in (h.arxiv, h.doi, h.url))
+            ):
+                raise IndexDamaged("a stored record does not decode into a paper")
+        return out
 
-    @_healing
     def facet(self, field: str) -> list[tuple[str, int]]:
         """``(value, number of notes)`` for every value of a list field (``topics``, ``tags``,
         ``authors``), as written; for counting without loading every note."""
         if field not in ("topics", "tags", "authors", "aliases"):
             raise ValueError(f"not a list field: {field!r}")
+        return self._facet(field)
+
+    @_healing
+    def _facet(self, field: str) -> list[tuple[str, int]]:
         rows = self.conn.execute(
             "SELECT j.value, count(DISTINCT p.rowid) FROM papers p, json_each(p.data, ?) j "
             "GROUP BY j.value",
             (f"$.{field}",),
         )
-        return [(str(v), int(n)) for v, n in rows]
+        return [(str(v), _int(n)) for v, n in rows]
 
     @_healing
     def document_frequencies(self, words: Iterable[str]) -> dict[str, int]:
@@ -326,7 +436,7 @@ class Index:
             chunk = wanted[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             sql = f"SELECT term, doc FROM fts_vocab WHERE term IN ({marks})"
-            out.update((str(t), int(n)) for t, n in self.conn.execute(sql, chunk))
+            out.update((str(t), _int(n)) for t, n in self.conn.execute(sql, chunk))
         return out
 
     @_healing
@@ -339,7 +449,7 @@ class Index:
             "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts), rowid LIMIT ?",
             (expr, limit),
         )
-        return [int(r) for (r,) in rows]
+        return [_int(r) for (r,) in rows]
 
     @_healing
     def link_sources(self, names: Iterable[str] = ()) -> list[tuple[str, str]]:
@@ -365,7 +475,7 @@ class Index:
             "SELECT path, problems FROM files WHERE problems IS NOT NULL ORDER BY path"
         )
         return [
-            Diagnostic(path, int(line), "error", str(message))
+            Diagnostic(str(path), _int(line), "error", str(message))
             for path, problems in rows
             for line, message in json.loads(problems)
         ]
@@ -374,7 +484,7 @@ class Index:
     def skipped(self) -> int:
         """Note files left out of the index because of errors."""
         row = self.conn.execute("SELECT count(*) FROM files WHERE problems IS NOT NULL")
-        return int(row.fetchone()[0])
+        return _int(row.fetchone()[0])
 
     @_healing
     def status(self, pending: bool = True) -> IndexStatus:
@@ -383,8 +493,8 @@ class Index:
         changes = 0
         if pending:
             current = snapshot(self.store.root)
-            rows = self.conn.execute("SELECT path, size, mtime_ns FROM files")
-            stored = {p: (s, m) for p, s, m in rows}
+            rows = self.conn.execute("SELECT path, size, mtime_ns, ctime_ns, inode FROM files")
+            stored = {p: (s, m, c, i) for p, s, m, c, i in rows}
             changes = sum(1 for p, st in current.items() if stored.get(p) != st)
             changes += sum(1 for p in stored if p not in current)
         size = 0
@@ -404,19 +514,18 @@ class Index:
 
 
 def load(store: Store, progress: Progress | None = None, rebuild: bool = False) -> Index:
-    """The index of ``store``, brought up to date (``rebuild``: from scratch); a file found
-    damaged on the way is rebuilt, one that cannot be written is replaced by an index in
-    memory. :class:`IndexFailure` when it cannot be used at all."""
-    index = Index.open(store)
+    """The index of ``store``, brought up to date (``rebuild``: from scratch, without reading
+    the old file); a file found damaged on the way is rebuilt, one that cannot be written is
+    replaced by an index in memory. :class:`IndexFailure` when it cannot be used at all."""
+    index = Index.open(store, progress, rebuild=rebuild)
+    if index.report is not None and index.pinned:
+        return index  # just built
     try:
-        if rebuild:
-            index.rebuild(progress)
-        else:
-            index.refresh(progress)
+        index.refresh(progress)
         return index
     except sqlite3.Error as exc:
         error: sqlite3.Error = exc
-    if is_corrupt(error):
+    if is_damage(error):
         try:
             return index.heal(error, progress)
         except sqlite3.Error as again:
@@ -433,23 +542,58 @@ def load(store: Store, progress: Progress | None = None, rebuild: bool = False) 
 def failure(index: Index, exc: sqlite3.Error) -> IndexFailure:
     """The user-facing error for an SQLite error that healing cannot fix."""
     where = index.location or "in memory"
-    return IndexFailure(f"cannot use the search index ({where}): {exc}")
+    return IndexFailure(f"cannot use the search index ({where}): {_brief(exc)}")
 
 
 # SQLite primary result codes
 _CORRUPT, _NOTADB, _READONLY, _CANTOPEN, _FULL, _IOERR = 11, 26, 8, 14, 13, 10
+_MISMATCH, _FORMAT = 20, 24
+_BUSY, _LOCKED, _NOMEM, _INTERRUPT, _PROTOCOL = 5, 6, 7, 9, 15
 _IOERR_SHORT_READ = 522
+# what SQLite (and Python reading its values) says of a damaged file, schema or record
+_DAMAGE_SIGNS = (
+    "malformed",
+    "corrupt",
+    "no such table",
+    "no such column",
+    "no such index",
+    "no such tokenizer",
+    "no such fts5 table",
+    "no such module",
+    "vtable constructor failed",
+    "invalid fts5 file format",
+    "unsupported file format",
+    "missing row",
+    "could not decode",
+)
 
 
 def is_corrupt(exc: BaseException) -> bool:
-    """Whether ``exc`` says the database file is damaged or is not an index."""
+    """Whether ``exc``, raised by any query, says the index is damaged or is not an index
+    (for queries built from what a user typed: their own errors are not damage)."""
+    if isinstance(exc, IndexDamaged):
+        return True
     code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None and (code & 0xFF in (_CORRUPT, _NOTADB) or code == _IOERR_SHORT_READ):
+    if code is not None and (
+        code & 0xFF in (_CORRUPT, _NOTADB, _MISMATCH, _FORMAT) or code == _IOERR_SHORT_READ
+    ):
         return True
     text = str(exc).lower()
-    return isinstance(exc, sqlite3.DatabaseError) and (
-        "malformed" in text or "no such table" in text or "no such column" in text
-    )
+    return isinstance(exc, sqlite3.DatabaseError) and any(sign in text for sign in _DAMAGE_SIGNS)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether ``exc``, raised by papernotes' own SQL (whose every statement is right for an
+    index as it writes it), says the index is damaged: any error but "busy", "out of
+    memory", "interrupted" and "cannot write"."""
+    if is_corrupt(exc):
+        return True
+    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.ProgrammingError):
+        return False  # a closed connection, a wrong binding: not the file's doing
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (_BUSY, _LOCKED, _NOMEM, _INTERRUPT, _PROTOCOL):
+        return False
+    return not is_unwritable(exc)
 
 
 def is_unwritable(exc: BaseException) -> bool:
@@ -458,11 +602,31 @@ def is_unwritable(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return True
     code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (_READONLY, _CANTOPEN, _FULL, _IOERR)
+    return (
+        code is not None
+        and code != _IOERR_SHORT_READ
+        and code & 0xFF in (_READONLY, _CANTOPEN, _FULL, _IOERR)
+    )
+
+
+def _transient(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_BUSY, _LOCKED, _NOMEM, _INTERRUPT)
+
+
+def _brief(exc: BaseException) -> str:
+    """An error's message on one short line: without the text it quotes (SQLite's "could not
+    decode" quotes a whole note) and with control characters made visible."""
+    text = str(exc).split(" with text ", 1)[0].strip() or type(exc).__name__
+    line = text.splitlines()[0]
+    shown = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in line
+    )
+    return shown if len(shown) <= 100 else shown[:99] + "…"
 
 
 def _memory_notice(location: Path, exc: BaseException) -> str:
-    reason = str(exc)
+    reason = _brief(exc)
     if isinstance(exc, OSError) and exc.strerror:
         reason = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return (
@@ -484,52 +648,119 @@ def _connect(location: Path) -> sqlite3.Connection:
     return conn
 
 
+def _close(conn: sqlite3.Connection | None) -> None:
+    if conn is not None:
+        with suppress(sqlite3.Error):
+            conn.close()
+
+
 def _prepare(conn: sqlite3.Connection, store: Store) -> str | None:
-    """Create the schema in a new database; rebuild an outdated one (returns why)."""
+    """Create the schema in a new database; None when it is current, else why it must be
+    rebuilt (which is not done here: see :meth:`Index.rebuild`)."""
     why = _stale(conn, store)
-    if why is None:
-        return None
+    if why != "":
+        return why
     conn.execute("BEGIN IMMEDIATE")
     try:
         why = _stale(conn, store)  # another process may have just done it
-        if why is not None:
-            _drop_all(conn)
+        if why == "":
             _create(conn, store)
+            why = None
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    return None if why == "" else why
+    return why
 
 
 def _stale(conn: sqlite3.Connection, store: Store) -> str | None:
-    """None when the index is current; "" when it is new; else why it must be rebuilt."""
+    """None when the index is current; "" when the database is new (empty); else why it must
+    be rebuilt."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = dict(conn.execute("SELECT name, sql FROM sqlite_master"))
     if version == 0:
-        return ""
+        return "" if not tables else "its tables are not the expected ones"
     if version != SCHEMA_VERSION:
         return f"its format changed (version {version}, now {SCHEMA_VERSION})"
-    tables = dict(conn.execute("SELECT name, sql FROM sqlite_master"))
     if any(tables.get(n) != sql for n, sql in _EXPECTED.items()) or set(_SHADOWS) - set(tables):
         return "its tables are not the expected ones"
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     if meta.get("parser") != str(PARSER_VERSION):
         return "the note parser changed"
     if meta.get("root") != str(store.root):
-        return f"it was built for another notes directory ({meta.get('root')})"
+        return str(ServesAnother(meta.get("root")))
     return None
 
 
 def _create(conn: sqlite3.Connection, store: Store) -> None:
     for statement in _SCHEMA:
         conn.execute(statement)
+    # generations count the writes (see indexing._Session); each new index starts at a random
+    # one, so that a writer never takes a rebuilt index for the one it started with
+    start = int.from_bytes(os.urandom(6), "big")
     conn.executemany(
         "INSERT INTO meta(key, value) VALUES (?, ?)",
-        [("parser", str(PARSER_VERSION)), ("root", str(store.root))],
+        [("parser", str(PARSER_VERSION)), ("root", str(store.root)), ("generation", str(start))],
     )
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
+
+
+def _build(
+    store: Store, progress: Progress | None, in_memory: bool
+) -> tuple[sqlite3.Connection, RefreshReport]:
+    """A new index of every note: in memory, or in a private temporary file (SQLite deletes
+    it when it is closed, or when the process dies)."""
+    conn = sqlite3.connect(
+        ":memory:" if in_memory else "", isolation_level=None, check_same_thread=False
+    )
+    try:
+        conn.execute("PRAGMA journal_mode = MEMORY")
+        conn.execute("PRAGMA synchronous = OFF")
+        with _transaction(conn):
+            _create(conn, store)
+        report = refresh(conn, store.root, progress)
+    except BaseException:
+        conn.close()
+        raise
+    return conn, report
+
+
+def _install(
+    built: sqlite3.Connection, location: Path
+) -> tuple[sqlite3.Connection, tuple[int, int] | None]:
+    """Copy the index ``built`` over the one at ``location`` in one transaction (readers see
+    the old one or this one, whole); a file that cannot be written into is replaced."""
+    identity = None
+    with _lock(location):
+        for attempt in range(2):
+            conn = None
+            try:
+                location.parent.mkdir(parents=True, exist_ok=True)
+                identity = _identity(location)
+                conn = _connect(location)
+                built.backup(conn)
+                checkpoint(conn)
+                return conn, identity
+            except (OSError, sqlite3.Error) as exc:
+                _close(conn)
+                if attempt or _transient(exc):
+                    raise
+                _discard(location, identity)  # damaged beyond writing into: a new file
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _chosen(store: Store) -> bool:
@@ -569,30 +800,6 @@ def _foreign_notice(location: Path) -> str:
     )
 
 
-def _drop_all(conn: sqlite3.Connection) -> None:
-    """Drop every table (virtual tables first: they own shadow tables), view and trigger."""
-    for kind in ("view", "trigger"):
-        names = [
-            n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = ?", (kind,))
-        ]
-        for name in names:
-            conn.execute(f"DROP {kind.upper()} IF EXISTS {_ident(name)}")
-    while True:
-        rows = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
-        ).fetchall()
-        if not rows:
-            break
-        virtual = [n for n, s in rows if (s or "").upper().startswith("CREATE VIRTUAL")]
-        conn.execute(f"DROP TABLE IF EXISTS {_ident(virtual[0] if virtual else rows[0][0])}")
-    conn.execute("PRAGMA user_version = 0")
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _identity(location: Path) -> tuple[int, int] | None:
     """Which file is at ``location`` now (device, inode), if any."""
     try:
@@ -614,9 +821,16 @@ def _discard(location: Path, identity: tuple[int, int] | None) -> None:
                 os.unlink(f"{location}{suffix}")
 
 
+_held: set[str] = set()  # the locks this process holds (taking one twice would wait forever)
+
+
 @contextmanager
 def _lock(location: Path) -> Iterator[None]:
     """An exclusive lock beside the index (none when it cannot be taken: a best effort)."""
+    key = str(location)
+    if key in _held:
+        yield
+        return
     try:
         import fcntl
 
@@ -627,15 +841,54 @@ def _lock(location: Path) -> Iterator[None]:
         return
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        _held.add(key)
         try:
             yield
         finally:
+            _held.discard(key)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# the record of a paper (Paper.to_dict() without the body, with where its keys are): its
+# keys, and which of them hold text, text or null, a list of texts, a number or null
+_RECORD_KEYS = frozenset((*KNOWN_KEYS, "extra", "links", "path", "key_lines", "body_line"))
+_TEXTS = ("id", "title", "path")
+_OPTIONAL_TEXTS = (
+    *("published", "read", "added", "arxiv", "doi", "url", "venue", "org", "status"),
+    "abstract",
+)
+_NUMBERS = ("year", "rating")
+
+
 def _paper(data: str, body: str) -> Paper:
-    values = json.loads(data)
-    for name in _TUPLE_FIELDS:
-        if name in values:
-            values[name] = tuple(values[name])
-    return Paper(body=body, **values)
+    """The paper in a stored record; :class:`IndexDamaged` when the record is not one
+    papernotes wrote (a flipped bit, a changed byte: the index is never trusted)."""
+    try:
+        values = json.loads(data)
+        if type(values) is not dict or values.keys() != _RECORD_KEYS or type(body) is not str:
+            raise ValueError
+        for name in _TUPLE_FIELDS:
+            value = values[name]
+            if type(value) is not list or any(type(v) is not str for v in value):
+                raise ValueError
+            values[name] = tuple(value)
+        if (
+            any(type(values[n]) is not str for n in _TEXTS)
+            or any(values[n] is not None and type(values[n]) is not str for n in _OPTIONAL_TEXTS)
+            or any(values[n] is not None and type(values[n]) is not int for n in _NUMBERS)
+            or type(values["extra"]) is not dict
+            or type(values["key_lines"]) is not dict
+            or any(type(v) is not int for v in values["key_lines"].values())
+            or type(values["body_line"]) is not int
+        ):
+            raise ValueError
+        return Paper(body=body, **values)
+    except _UNDECODABLE:
+        raise IndexDamaged("a stored record does not decode into a paper") from None
+
+
+def _int(value: object) -> int:
+    """A number read back from the index (that it is one is checked, not trusted)."""
+    if type(value) is not int:
+        raise IndexDamaged("a stored value is not what papernotes writes")
+    return value

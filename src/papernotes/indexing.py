@@ -1,12 +1,19 @@
 """Writing notes into the index: the incremental refresh.
 
-The notes are stat'ed (:mod:`papernotes.freshness`) and compared with what the index
-recorded: new and changed notes are parsed (in worker processes when there are many), deleted
-ones dropped, in transactions of ``BATCH`` notes. A note that another process indexed
-meanwhile is skipped. The digest of the snapshot a refresh ends with is remembered, so that
-the common case, nothing changed, costs the stats and one digest. Of notes sharing an id,
-the first in path order is indexed, whatever order they came in; the others are recorded
-with a "duplicate id" problem.
+The notes are stat'ed (:mod:`papernotes.freshness`: size, mtime, ctime, inode) and compared
+with what the index recorded: new and changed notes are parsed (in worker processes when there
+are many), deleted ones dropped, in transactions of ``BATCH`` notes. A note that another
+process indexed meanwhile is skipped. The digest of the snapshot a refresh ends with is
+remembered, so that the common case, nothing changed, costs the stats and one digest. Of notes
+sharing an id, the first in path order is indexed, whatever order they came in; the others are
+recorded with a "duplicate id" problem.
+
+A note changed within a tick of the file system's clock before its stat was taken may change
+again, in the same tick, without changing its stat: it is "racily clean" (git's term). Each
+file's row records when the stat was taken (``checked_ns``); a refresh reads such a note again
+(counting it only if its text did change) and remembers no digest until every note is older
+than the stat that recorded it. Every transaction first checks that the index still serves
+this notes directory (several may share one index path): when it does not, nothing is written.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,14 +33,39 @@ from papernotes.model import Paper
 from papernotes.query import COLUMNS
 from papernotes.store import Snapshot
 
+_WINDOWS = sys.platform == "win32"
+
 if TYPE_CHECKING:
     from papernotes.parse import ParseResult
 
 BATCH = 500  # notes parsed and written per transaction
 PARALLEL_MIN = 2000  # parse in worker processes from this many notes on
+# how far a file system's timestamps may lag behind time.time_ns(): a tick of the kernel's
+# coarse clock (Linux: 1-10 ms); two seconds for timestamps in whole seconds (FAT, ext3, HFS+)
+RACY_NS = 20_000_000
+RACY_WHOLE_SECONDS_NS = 2_000_000_000
 
 # (done, total) after each batch of a refresh that parses ``total`` notes
 Progress = Callable[[int, int], None]
+
+
+class IndexDamaged(sqlite3.DatabaseError):
+    """What was read back from the index is not what papernotes writes: rebuild it."""
+
+
+class ServesAnother(IndexDamaged):
+    """The index now serves another notes directory (one index path, two folders)."""
+
+    def __init__(self, root: object) -> None:
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(root))
+        super().__init__(f"it was built for another notes directory ({shown})")
+
+
+def check_root(conn: sqlite3.Connection, root: Path) -> None:
+    """Raise :class:`ServesAnother` unless the index in ``conn`` serves ``root``."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()
+    if row is None or row[0] != str(root):
+        raise ServesAnother(None if row is None else row[0])
 
 
 @dataclass
@@ -61,14 +94,20 @@ def refresh(
     current = scanned.snapshot()
     conn.execute("BEGIN")  # the generation and the files, as of one moment
     try:
-        session = _Session(conn, _generation(conn))
-        rows = conn.execute("SELECT path, size, mtime_ns FROM files")
-        stored = {p: (s, m) for p, s, m in rows}
+        check_root(conn, root)
+        session = _Session(conn, _generation(conn), root)
+        stored: Snapshot = {}
+        suspect = set()
+        rows = conn.execute("SELECT path, size, mtime_ns, ctime_ns, inode, checked_ns FROM files")
+        for path, *stat, checked in rows:
+            stored[path] = st = (stat[0], stat[1], stat[2], stat[3])
+            if racy(st, checked):
+                suspect.add(path)
     finally:
         conn.execute("COMMIT")
     gone = [p for p in stored if p not in current]
-    todo = sorted(p for p, st in current.items() if stored.get(p) != st)
-    writer = _Writer(conn, report)
+    todo = sorted(p for p, st in current.items() if stored.get(p) != st or p in suspect)
+    writer = _Writer(conn, report, scanned.started_ns)
     total = len(todo)
     if progress is not None and total:
         progress(0, total)
@@ -91,10 +130,33 @@ def refresh(
             if progress is not None and done <= total:
                 progress(done, total)
         todo = sorted(set(requeued))
-    session.remember(fingerprint)
+    if not writer.racy:
+        session.remember(fingerprint)
     if report.changed >= BATCH:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        checkpoint(conn)
     return report
+
+
+def racy(stat: tuple[int, int, int, int], checked_ns: int) -> bool:
+    """Whether a note whose stat, taken at ``checked_ns``, was ``stat`` may have changed since
+    without changing its stat (changed within the same tick of the file system's clock)."""
+    changed = stat[1] if _WINDOWS else stat[2]  # Windows: st_ctime is the creation time
+    lag = RACY_WHOLE_SECONDS_NS if changed % 1_000_000_000 == 0 else RACY_NS
+    return changed >= checked_ns - lag
+
+
+def checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the write-ahead log into the database and truncate it, unless a reader still
+    needs it (a command keeping the index open, an ``edit`` waiting for its editor): that is
+    never waited for."""
+    (timeout,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    except sqlite3.OperationalError:
+        pass  # busy: another process is writing; its own checkpoint will do
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
 
 
 def _remembered(conn: sqlite3.Connection) -> str | None:
@@ -121,14 +183,16 @@ class _Session:
     refresh knows at its end whether another process wrote meanwhile: only when none did does
     the files table match this refresh's snapshot, whose digest is then remembered."""
 
-    def __init__(self, conn: sqlite3.Connection, generation: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, generation: int, root: Path) -> None:
         self.conn = conn
         self.expected = generation
+        self.root = root
         self.alone = True
 
     @contextmanager
     def write(self) -> Iterator[None]:
         with write(self.conn):
+            check_root(self.conn, self.root)
             now = _generation(self.conn)
             self.alone = self.alone and now == self.expected
             yield
@@ -141,6 +205,7 @@ class _Session:
     def remember(self, fingerprint: str) -> None:
         """Remember ``fingerprint`` as the digest of the files table, if nobody else wrote."""
         with write(self.conn):
+            check_root(self.conn, self.root)
             if self.alone and _generation(self.conn) == self.expected:
                 self.conn.execute(
                     "INSERT OR REPLACE INTO meta(key, value) VALUES ('snapshot', ?)",
@@ -161,29 +226,46 @@ def write(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-class _Writer:
-    """The changes of one refresh, counted in ``report``."""
+Stat = tuple[int, int, int, int]
 
-    def __init__(self, conn: sqlite3.Connection, report: RefreshReport) -> None:
+
+class _Writer:
+    """The changes of one refresh, counted in ``report``; ``checked_ns``: when its stats were
+    taken. ``racy``: whether a note it recorded may change unseen (see :func:`racy`)."""
+
+    def __init__(self, conn: sqlite3.Connection, report: RefreshReport, checked_ns: int) -> None:
         self.conn = conn
         self.report = report
+        self.checked_ns = checked_ns
+        self.racy = False
 
     def replace(
         self,
         path: str,
-        stat: tuple[int, int] | None,
+        stat: Stat | None,
         result: ParseResult | None,
         freed: set[str],
     ) -> None:
         """Record ``path`` as parsed into ``result`` at ``stat`` (None, None: deleted)."""
         conn = self.conn
-        row = conn.execute("SELECT size, mtime_ns, paper FROM files WHERE path = ?", (path,))
+        row = conn.execute(
+            "SELECT size, mtime_ns, ctime_ns, inode, checked_ns, paper, problems FROM files "
+            "WHERE path = ?",
+            (path,),
+        )
         old = row.fetchone()
-        if stat is not None and old is not None and (old[0], old[1]) == stat:
-            return  # another process indexed this very version meanwhile
+        if stat is not None and old is not None and tuple(old[:4]) == stat:
+            if not racy(stat, old[4]):
+                return  # another process indexed this very version meanwhile
+            if result is not None and self._same(old[5], old[6], result):
+                conn.execute(  # read again, as suspect: unchanged
+                    "UPDATE files SET checked_ns = ? WHERE path = ?", (self.checked_ns, path)
+                )
+                self.racy = self.racy or racy(stat, self.checked_ns)
+                return
         if old is not None:
-            if old[2] is not None:
-                freed.add(self._delete_paper(old[2]))
+            if old[5] is not None:
+                freed.add(self._delete_paper(old[5]))
             conn.execute("DELETE FROM files WHERE path = ?", (path,))
         if stat is None or result is None:
             self.report.removed += old is not None
@@ -207,7 +289,10 @@ class _Writer:
                 self._file(path, stat, None, paper.id, [[paper.line_of("id"), message]])
                 return
             self._delete_paper(holder[0])
-            line = json.loads(holder[2])["key_lines"].get("id", 1)
+            try:
+                line = int(json.loads(holder[2])["key_lines"].get("id", 1))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                raise IndexDamaged("a stored record does not decode into a paper") from None
             message = f"duplicate id {paper.id!r} (also in {path})"
             conn.execute(
                 "UPDATE files SET paper = NULL, dup_of = ?, problems = ? WHERE path = ?",
@@ -218,16 +303,33 @@ class _Writer:
     def _file(
         self,
         path: str,
-        stat: tuple[int, int],
+        stat: Stat,
         paper: int | None,
         dup_of: str | None,
         problems: list[list[Any]] | None,
     ) -> None:
         self.conn.execute(
-            "INSERT INTO files(path, size, mtime_ns, paper, dup_of, problems) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (path, *stat, paper, dup_of, json.dumps(problems) if problems else None),
+            "INSERT INTO files(path, size, mtime_ns, ctime_ns, inode, checked_ns, paper, "
+            "dup_of, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (path, *stat, self.checked_ns, paper, dup_of, _problems(problems)),
         )
+        self.racy = self.racy or racy(stat, self.checked_ns)
+
+    def _same(self, rowid: int | None, problems: str | None, result: ParseResult) -> bool:
+        """Whether the index holds ``result`` for this file already (its paper, or its
+        errors)."""
+        paper = result.paper
+        if paper is None:
+            errors = [[d.line, d.message] for d in result.errors]
+            return rowid is None and problems == _problems(errors)
+        if rowid is None:
+            return False
+        row = self.conn.execute(
+            "SELECT p.data, f.body FROM papers p JOIN fts f ON f.rowid = p.rowid WHERE p.rowid = ?",
+            (rowid,),
+        ).fetchone()
+        data, body = _record(paper)
+        return row is not None and (row[0], row[1]) == (data, body)
 
     def orphans(self, freed: set[str], current: Snapshot) -> list[str]:
         """Notes that duplicated a freed id: parse them again (one of them now owns it)."""
@@ -242,10 +344,7 @@ class _Writer:
     def _insert_paper(self, paper: Paper) -> int:
         from papernotes import normalize
 
-        data = paper.to_dict()
-        body = data.pop("body")
-        data["key_lines"] = dict(paper.key_lines)
-        data["body_line"] = paper.body_line
+        data, body = _record(paper)
         year = paper.year
         if year is None and paper.published and paper.published[:4].isdigit():
             year = int(paper.published[:4])
@@ -262,7 +361,7 @@ class _Writer:
                 paper.added,
                 paper.status,
                 paper.rating,
-                json.dumps(data, ensure_ascii=False),
+                data,
             ),
         )
         rowid = cursor.lastrowid
@@ -306,6 +405,19 @@ class _Writer:
         row = self.conn.execute("DELETE FROM papers WHERE rowid = ? RETURNING id", (rowid,))
         (paper_id,) = row.fetchone()
         return str(paper_id)
+
+
+def _record(paper: Paper) -> tuple[str, str]:
+    """What the index keeps of ``paper``: its JSON record (without the body), and its body."""
+    data = paper.to_dict()
+    body = data.pop("body")
+    data["key_lines"] = dict(paper.key_lines)
+    data["body_line"] = paper.body_line
+    return json.dumps(data, ensure_ascii=False), body
+
+
+def _problems(problems: list[list[Any]] | None) -> str | None:
+    return json.dumps(problems) if problems else None
 
 
 def _parse_batches(root: Path, paths: list[str]) -> Iterator[tuple[list[str], list[ParseResult]]]:

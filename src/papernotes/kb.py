@@ -18,12 +18,17 @@ from papernotes.store import Store
 
 @dataclass
 class KnowledgeBase:
-    """The indexed notes of ``store``. Papers are loaded from the index on demand."""
+    """The indexed notes of ``store``. Papers are loaded from the index on demand, all from
+    the state it is in when this is made (what other processes write meanwhile is not seen:
+    an id found by one query names the same note in the next)."""
 
     store: Store
     index: Index
     _all: list[Paper] | None = field(default=None, repr=False)
     _problems: list[Diagnostic] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.index.renew()
 
     def papers(self, body: bool = True) -> list[Paper]:
         """Every note without errors, sorted by id. ``body=False`` loads faster and leaves

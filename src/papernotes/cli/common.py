@@ -45,6 +45,13 @@ def get_kb(ctx: click.Context, warn_skipped: bool = True) -> KnowledgeBase:
         finish()
     for notice in kb.notices:  # the index was rebuilt, or works from memory
         click.echo(safe(notice), err=True)  # it names a path that papernotes.toml may set
+    shown = len(kb.notices)
+
+    def later() -> None:  # a read that finds the index damaged heals it: said at the end
+        for notice in kb.notices[shown:]:
+            click.echo(notice, err=True)
+
+    ctx.call_on_close(later)
     if warn_skipped and kb.skipped:
         noun = "note" if kb.skipped == 1 else "notes"
         click.echo(f"{kb.skipped} {noun} skipped: run papernotes check", err=True)
