@@ -49,12 +49,18 @@ class LiveKnowledgeBase:
             return result, notices
 
     def warm(self) -> None:
-        """Do ahead what the first call would: bring the index up to date, and load the model
-        that searches by meaning when they will use it. For a thread started while the server
-        starts; a failure is left for the first call that needs the thing to report."""
+        """Bring the index up to date now, as the first call would (for a thread started
+        while the server starts; a failure is left for the first call to report)."""
+        with suppress(Exception):
+            self.call(lambda kb: None)
+
+    def load_model(self) -> None:
+        """Load the model that searches by meaning, if searches will use it, so that the first
+        such search does not wait for it. Outside the lock: a call by words does not wait
+        either. A failure is left for the first search that needs the model to report."""
         with suppress(Exception):
             wanted, _ = self.call(_wants_model)
-            if wanted:  # outside the lock: a call by words need not wait for it
+            if wanted:
                 from papernotes import semantic
 
                 semantic.get_model().embed(["warm up"])  # the first embedding is the slowest

@@ -41,12 +41,14 @@ def mcp_cmd(ctx: click.Context, allow_write: bool, port: int | None) -> None:
 
     store = get_store(ctx)
     live = LiveKnowledgeBase(store)
-    # the index brought up to date, the search model loaded, while the SDK is imported
-    threading.Thread(target=live.warm, daemon=True).start()
+    threading.Thread(target=live.warm, daemon=True).start()  # while the SDK is imported
     try:
         from papernotes.mcp_server import serve
     except ImportError as exc:
         raise ConfigError(
             f"papernotes mcp needs the MCP SDK ({exc}): pip install 'papernotes[mcp]'"
         ) from None
+    # after the import, not during it: on two cores the two would slow each other down, and
+    # a client takes a while between its handshake and its first call
+    threading.Thread(target=live.load_model, daemon=True).start()
     serve(live, allow_write=allow_write, port=port)
