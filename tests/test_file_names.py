@@ -164,11 +164,6 @@ def test_an_argument_that_is_not_utf8_is_refused(tmp_path: Path, args: tuple[str
     assert sorted(p.stem for p in notes.iterdir()) == sorted(NOTES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index.py stores the notes folder's path in SQLite as text, which cannot hold "
-    "the undecodable bytes (index.py is not ours: see the report)",
-)
 def test_a_notes_folder_whose_own_path_is_not_utf8(tmp_path: Path) -> None:
     notes = make_kb(Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9")))
     assert run(notes, "list", "--format", "ids").stdout.split() == sorted(NOTES)

@@ -51,6 +51,7 @@ from papernotes.indexing import (
     check_root,
     checkpoint,
     refresh,
+    root_text,
 )
 from papernotes.model import KNOWN_KEYS, PARSER_VERSION, Paper
 from papernotes.query import COLUMNS, fts_string
@@ -688,7 +689,7 @@ def _stale(conn: sqlite3.Connection, store: Store) -> str | None:
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     if meta.get("parser") != str(PARSER_VERSION):
         return "the note parser changed"
-    if meta.get("root") != str(store.root):
+    if meta.get("root") != root_text(store.root):
         return str(ServesAnother(meta.get("root")))
     return None
 
@@ -701,7 +702,11 @@ def _create(conn: sqlite3.Connection, store: Store) -> None:
     start = int.from_bytes(os.urandom(6), "big")
     conn.executemany(
         "INSERT INTO meta(key, value) VALUES (?, ?)",
-        [("parser", str(PARSER_VERSION)), ("root", str(store.root)), ("generation", str(start))],
+        [
+            ("parser", str(PARSER_VERSION)),
+            ("root", root_text(store.root)),
+            ("generation", str(start)),
+        ],
     )
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")

@@ -61,10 +61,16 @@ class ServesAnother(IndexDamaged):
         super().__init__(f"it was built for another notes directory ({shown})")
 
 
+def root_text(root: Path) -> str:
+    """How the index records the notes directory it serves: its path as text, any byte that is
+    not UTF-8 escaped (``caf\\xe9``: SQLite text cannot hold it)."""
+    return os.fsencode(root).decode("utf-8", "backslashreplace")
+
+
 def check_root(conn: sqlite3.Connection, root: Path) -> None:
     """Raise :class:`ServesAnother` unless the index in ``conn`` serves ``root``."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'root'").fetchone()
-    if row is None or row[0] != str(root):
+    if row is None or row[0] != root_text(root):
         raise ServesAnother(None if row is None else row[0])
 
 
