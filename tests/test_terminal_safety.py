@@ -213,3 +213,21 @@ def test_an_index_notice_names_its_path_harmlessly(
     assert result.exit_code == 0, result.output
     assert "index\\x1b]52;c;ZWNobyBwd25lZA==\\x07" in result.stderr
     assert not FORBIDDEN.findall(result.output)
+
+
+def test_a_notice_found_at_the_end_is_made_harmless(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read that finds the index damaged heals it; its notice is printed as the command
+    ends (cli.common.get_kb)."""
+    notes = hostile_kb(tmp_path)
+    found: list[str] = []
+
+    def notices(self: object) -> list[str]:
+        found.append(f"healed the index {OSC52}\u202e")  # one more each time it is asked
+        return list(found)
+
+    monkeypatch.setattr("papernotes.kb.KnowledgeBase.notices", property(notices))
+    result = run(notes, "list", "--format", "ids")
+    assert result.stderr.count("healed the index") >= 2
+    assert not FORBIDDEN.findall(result.stderr), result.stderr

@@ -49,7 +49,7 @@ def get_kb(ctx: click.Context, warn_skipped: bool = True) -> KnowledgeBase:
 
     def later() -> None:  # a read that finds the index damaged heals it: said at the end
         for notice in kb.notices[shown:]:
-            click.echo(notice, err=True)
+            click.echo(safe(notice), err=True)
 
     ctx.call_on_close(later)
     if warn_skipped and kb.skipped:
