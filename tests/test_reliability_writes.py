@@ -241,14 +241,17 @@ def test_an_import_keeps_an_edit_saved_during_its_fsyncs(
     assert [a.kind for a in plan.actions] == ["merge", "create"]
     kto = notes / "kto.md"
     edited = kto.read_text(encoding="utf-8") + "\nA thought added while the import ran.\n"
-    real_fsync = os.fsync
+    import papernotes.write
 
-    def slow_fsync(fd: int) -> None:
-        real_fsync(fd)
+    real_sync = papernotes.write._sync
+
+    def slow_sync(fds: list[int]) -> list[tuple[int, OSError]]:
+        failed = real_sync(fds)
         if "A thought" not in kto.read_text(encoding="utf-8"):
             kto.write_text(edited, encoding="utf-8")
+        return failed
 
-    monkeypatch.setattr("os.fsync", slow_fsync)
+    monkeypatch.setattr("papernotes.write._sync", slow_sync)
     report = apply_plan(plan)
     assert [why for _, why in report.refused] == [
         f"{kto}: changed on disk since it was read; not overwritten"
@@ -341,13 +344,14 @@ def test_temporary_files_of_a_killed_write_are_not_notes(tmp_path: Path) -> None
 
 
 def test_an_import_syncs_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each batch: every temporary file written and fsynced, then renamed into place, then the
-    folder fsynced once (it was a write, an fsync and a rename per note, and no fsync of the
-    folder at all). What this saves is one journal commit per note; what it keeps: a note is
-    only ever renamed into place whole and synced."""
+    """Each batch: every temporary file written, then all synced at once (one syncfs on
+    Linux), then renamed into place, then the folder fsynced once (it was a write, an fsync and
+    a rename per note, and no fsync of the folder at all). What this saves is a journal commit
+    per note; what it keeps: a note is only ever renamed into place whole and synced."""
     import stat
 
     import papernotes.importers
+    import papernotes.write
 
     monkeypatch.setattr(papernotes.importers, "BATCH", 50, raising=False)
     notes = tmp_path / "notes"
@@ -357,9 +361,17 @@ def test_an_import_syncs_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     events: list[str] = []
     real_fsync, real_link, real_replace = os.fsync, os.link, os.replace
 
+    real_sync = papernotes.write._sync
+
     def fsync(fd: int) -> None:
         events.append("dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
         real_fsync(fd)
+
+    def sync(fds: list[int]) -> list[tuple[int, OSError]]:
+        events.extend(["file"] * len(fds))
+        with monkeypatch.context() as inner:
+            inner.setattr("os.fsync", real_fsync)  # counted above, whatever syncs them
+            return real_sync(fds)
 
     def link(src: str, dst: str) -> None:
         events.append("rename")
@@ -376,6 +388,7 @@ def test_an_import_syncs_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     plan = plan_import(parse_bibtex(tmp_path, bibtex(120)), notes)
     monkeypatch.setattr("os.fsync", fsync)
+    monkeypatch.setattr("papernotes.write._sync", sync)
     monkeypatch.setattr("os.link", link)
     monkeypatch.setattr("papernotes.write._rename", lambda *a: False)
     monkeypatch.setattr("os.replace", replace)
@@ -386,6 +399,39 @@ def test_an_import_syncs_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert events == batch * 2 + ["file"] * 20 + ["rename"] * 20 + ["dir"]
     assert leftovers(notes) == []
     check_notes_of(notes, range(0, 120, 10))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs is Linux's")
+def test_a_batch_whose_sync_fails_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """syncfs says which file system failed, not which file: the whole batch is refused, every
+    note keeps its old text and no temporary file is left."""
+    import ctypes
+
+    import papernotes.write
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for number in range(0, 20, 5):
+        (notes / f"widget-{number}.md").write_text(user_note(number), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in notes.iterdir()}
+    plan = plan_import(parse_bibtex(tmp_path, bibtex(20)), notes)
+
+    def failing_syncfs(fd: int) -> int:
+        ctypes.set_errno(5)
+        return -1
+
+    real = papernotes.write._libc_function
+    monkeypatch.setattr(
+        "papernotes.write._libc_function",
+        lambda name, *types: failing_syncfs if name == "syncfs" else real(name, *types),
+    )
+    report = apply_plan(plan)
+    assert report.written == []
+    assert {why.split(": ", 1)[1] for _, why in report.refused} == {"Input/output error"}
+    assert len(report.refused) == 20
+    assert {p.name: p.read_bytes() for p in notes.iterdir()} == before
 
 
 def parse_bibtex(folder: Path, text: str) -> list[Paper]:
