@@ -495,10 +495,10 @@ def test_the_import_lock_waits_and_leaves_nothing_in_the_notes(
     cannot be locked (NFS), a file in the cache folder. Nothing is added to the notes."""
     import threading
 
-    from papernotes.write import folder_lock
+    from papernotes.lock import folder_lock
 
     if where != "the folder itself":
-        monkeypatch.setattr("papernotes.write._open_folder", lambda root: -1)
+        monkeypatch.setattr("papernotes.lock._open_folder", lambda root: -1)
     notes = make_kb(tmp_path)
     before = sorted(notes.iterdir())
     held, waited = threading.Event(), []

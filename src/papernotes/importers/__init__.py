@@ -40,11 +40,12 @@ from papernotes import normalize
 from papernotes.dump import dump
 from papernotes.errors import Diagnostic, WriteRefused
 from papernotes.importers.merge import MergeRefused, compact_key, merge_note
+from papernotes.lock import folder_lock
 from papernotes.model import Paper
 from papernotes.parse import MAX_BYTES, parse_bytes
 from papernotes.store import iter_notes
 from papernotes.trust import read_note
-from papernotes.write import Write, folder_lock, inside, slugify, write_batch
+from papernotes.write import Write, inside, slugify, write_batch
 
 # file suffix (lower case, "" for none) -> "module:function" under papernotes.importers,
 # imported only when a file of that kind is imported. The function is a Reader.
@@ -254,7 +255,7 @@ def run_import(
     candidates: Iterable[Paper | Candidate], root: Path, on_wait: Callable[[], None] | None = None
 ) -> tuple[ImportPlan, ImportReport]:
     """Plan and write an import under the lock of the notes folder
-    (:func:`papernotes.write.folder_lock`): a second import at the same time waits, then plans
+    (:func:`papernotes.lock.folder_lock`): a second import at the same time waits, then plans
     against the notes the first wrote (it used to make ``title-2.md`` beside ``title.md``)."""
     with folder_lock(root, on_wait):
         plan = plan_import(candidates, root)
