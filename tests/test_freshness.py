@@ -176,3 +176,21 @@ def test_the_command_takes_half_of_what_the_child_has_left(
     assert scanned.snapshot() == expected(notes)
     assert list(scanned.snapshot()) == list(freshness._rels(notes))
     assert 0 < len(stated_here) < len(expected(notes))
+
+
+@pytest.mark.parametrize("how", ["plain", "forked", "prefetched"])
+def test_a_scan_knows_when_it_started(
+    notes: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Before the first stat: a note changed since then may change again unseen (the index
+    reads it again: see papernotes.indexing.racy)."""
+    if how != "plain" and not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(freshness, "_can_fork", lambda: True)
+    monkeypatch.setattr(freshness, "PARALLEL_STAT_MIN", 1 if how == "forked" else 10**9)
+    before = time.time_ns()
+    if how == "prefetched":
+        freshness.prefetch(notes)
+    after_start = time.time_ns()
+    scanned = freshness.scan(notes)
+    assert before <= scanned.started_ns <= (after_start if how == "prefetched" else time.time_ns())

@@ -139,6 +139,7 @@ NAMED_DAMAGE: dict[str, Damage] = {
     "path-invalid-utf8": _sql(
         f"UPDATE files SET path = path || {BAD_UTF8} WHERE path = 'n0007.md'"
     ),
+    "meta-invalid-utf8": _sql(f"UPDATE meta SET value = value || {BAD_UTF8} WHERE key = 'root'"),
     # a flipped bit in a stored record: the JSON is not trusted
     "record-key-flipped": _data('"title"', '"tiTle"'),
     "record-bracket-flipped": _data('"tags": [', '"tags": {'),
@@ -151,6 +152,8 @@ NAMED_DAMAGE: dict[str, Damage] = {
     "record-key-lines": _data('"key_lines": {', '"key_lines": ['),
     "column-type-changed": _of_last("UPDATE papers SET id = 4242 WHERE rowid = {rowid}"),
     "key-paper-not-a-number": _sql("UPDATE keys SET paper = 'x' WHERE kind = 'tag'"),
+    "file-size-not-a-number": _sql("UPDATE files SET size = 'x' WHERE path = 'n0007.md'"),
+    "generation-not-a-number": _sql("UPDATE meta SET value = 'x' WHERE key = 'generation'"),
     # the FTS5 tables behind the vocabulary
     "fts-blocks-scribbled": _blocks(1),
     "fts-blocks-scribbled-2": _blocks(2),
