@@ -787,3 +787,16 @@ def test_an_import_never_blocks_on_a_fifo_among_the_notes(
     assert [str(d) for d in plans[0].problems] == [
         "pipe.md:1: error: cannot read: not a regular file (a FIFO or a device)"
     ]
+
+
+def test_a_fifo_in_a_notes_place_is_reported_never_waited_on(tmp_path: Path) -> None:
+    """A FIFO put where a note was, after the walk saw a regular file, is refused at once
+    (opening it blocking would wait for a writer forever)."""
+    from papernotes.parse import parse_file
+
+    fifo = tmp_path / "note.md"
+    os.mkfifo(fifo)
+    result = parse_file(fifo)
+    assert [str(d) for d in result.errors] == [
+        f"{fifo}:1: error: not a regular file (a FIFO, socket or device); not read"
+    ]

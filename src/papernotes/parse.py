@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,20 +62,34 @@ def parse_file(path: str | Path, display: str | None = None) -> ParseResult:
         data = _read(path)
     except IsADirectoryError:
         return _fail(shown, 1, "is a directory, not a note file")
+    except NotARegularFile:
+        return _fail(shown, 1, "not a regular file (a FIFO, socket or device); not read")
     except OSError as exc:
         return _fail(shown, 1, f"cannot read file: {exc.strerror or exc}")
     return parse_bytes(data, shown, stem=Path(path).stem)
+
+
+class NotARegularFile(OSError):
+    """A FIFO, socket or device where a note was."""
 
 
 def _read(path: str | Path) -> bytes:
     """The first MAX_BYTES + 1 bytes of ``path`` (all of a note). With os.open and os.read:
     five system calls where open() and a buffered read made eight, and a buffer the size of the
     file, not of MAX_BYTES (allocating and faulting in 5 MB a note was a quarter of a cold
-    build). A file that grows meanwhile, or a device that reports no size, is read on."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    build). A file that grows meanwhile is read on. Opened without blocking, and only a regular
+    file is read: a FIFO or a device put in a note's place after the walk is refused, never
+    waited on."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
     try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError(path)
+            raise NotARegularFile(path)
         limit = MAX_BYTES + 1
-        want = min(os.fstat(fd).st_size, MAX_BYTES) + 1
+        want = min(info.st_size, MAX_BYTES) + 1
         data = os.read(fd, want)
         while len(data) < limit:
             more = os.read(fd, (want if len(data) < want else limit) - len(data))
