@@ -62,6 +62,7 @@ def index_cmd(ctx: click.Context, rebuild: bool, status: bool, embed: bool, fmt:
             index = load(store, update, rebuild=rebuild)
         finally:
             finish()
+    shown = len(index.notices)
     try:
         for notice in index.notices:
             click.echo(safe(notice), err=True)
@@ -74,6 +75,8 @@ def index_cmd(ctx: click.Context, rebuild: bool, status: bool, embed: bool, fmt:
         if embed or (status and fmt == "text"):
             _vectors(store, index, embed, fmt)
     finally:
+        for notice in index.notices[shown:]:  # the index healed by a read: said at the end
+            click.echo(safe(notice), err=True)
         index.close()
 
 
