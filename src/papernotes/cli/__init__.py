@@ -33,6 +33,11 @@ COMMANDS: dict[str, str] = {
     "index": "index:index_cmd",
     "add": "add:add_cmd",
     "mcp": "mcp:mcp_cmd",
+    "set": "fields:set_cmd",
+    "unset": "fields:unset_cmd",
+    "tag": "fields:tag_cmd",
+    "mark": "fields:mark_cmd",
+    "rate": "fields:rate_cmd",
 }
 
 
