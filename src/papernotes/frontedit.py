@@ -162,14 +162,16 @@ def _flow_spans(text: str, start: int, toml: bool) -> tuple[int, list[tuple[int,
     item_start = -1
     item_end = -1
     i = start
+    previous = ""  # the last character that is not a space
     while i < len(text):
         char = text[i]
-        if char in "\"'":
+        if char in "\"'" and (toml or previous in "[{,:"):  # 'ICML' but not Optimizer'
             end = _quote_end(text, i, toml)
             if depth == 1 and item_start < 0:
                 item_start = i
             i = end
             item_end = i
+            previous = char
             continue
         if char == "#" and (toml or i == 0 or text[i - 1] in " \t\n"):
             newline = text.find("\n", i)
@@ -195,6 +197,8 @@ def _flow_spans(text: str, start: int, toml: bool) -> tuple[int, list[tuple[int,
             if item_start < 0:
                 item_start = i
             item_end = i + 1
+        if not char.isspace():
+            previous = char
         i += 1
     raise ValueError("flow list never closed")
 
@@ -331,11 +335,11 @@ class _Yaml:
         indentless list, and blank lines or comment lines that such lines follow."""
         lines = self.lines
         end = start + 1
-        match = _KEY.match(lines[start])
-        if match and lines[start][match.end() :].lstrip().startswith("["):
-            text = "\n".join(lines[start:])  # a flow list may close at column 0
+        bracket = self._bracket(start)
+        if bracket is not None:  # a flow list may close at column 0
+            text = "\n".join(lines[start:])
             try:
-                close, _ = _flow_spans(text, text.index("[", match.end()), False)
+                close, _ = _flow_spans(text, bracket, False)
             except ValueError:
                 pass
             else:
@@ -352,6 +356,21 @@ class _Yaml:
             else:
                 break
         return end
+
+    def _bracket(self, start: int) -> int | None:
+        """Where the ``[`` of the key at ``start`` is in its lines joined by newlines, when
+        its value is a flow list (on the key's line, or alone on the next)."""
+        line = self.lines[start]
+        match = _KEY.match(line)
+        if match is None:
+            return None
+        value, _ = _split_comment(line[match.end() :])
+        if value.strip().startswith("["):
+            return match.end() + line[match.end() :].index("[")
+        following = self.lines[start + 1] if start + 1 < len(self.lines) else ""
+        if not value.strip() and following.lstrip().startswith("["):
+            return len(line) + 1 + len(following) - len(following.lstrip())
+        return None
 
     def find(self, edit: KeyEdit) -> list[int]:
         starts = self.starts()
@@ -430,7 +449,9 @@ class _Yaml:
         if not value:
             if not content:
                 return "empty"
-            return "block" if _ITEM.match(content[0]) else "other"
+            if _ITEM.match(content[0]):
+                return "block"
+            return "flow" if self._bracket(start) is not None else "other"
         if value.startswith("["):
             return "flow"
         if value[0] in "{|>&*!":
@@ -574,9 +595,8 @@ class _Yaml:
 
     def _flow(self, start: int, end: int, edit: KeyEdit) -> None:
         text = "\n".join(self.lines[start:end])
-        match = _KEY.match(text)
-        assert match is not None
-        bracket = text.index("[", match.end())
+        bracket = self._bracket(start)
+        assert bracket is not None
         try:
             new = _edit_flow(text, bracket, edit, False, lambda v, s: yaml_scalar(v, s, flow=True))
         except ValueError:
