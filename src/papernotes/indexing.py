@@ -102,13 +102,10 @@ def refresh(
     try:
         check_root(conn, root)
         session = _Session(conn, _generation(conn), root)
-        stored: Snapshot = {}
-        suspect = set()
-        rows = conn.execute("SELECT path, size, mtime_ns, ctime_ns, inode, checked_ns FROM files")
-        for path, *stat, checked in rows:
-            stored[path] = st = (stat[0], stat[1], stat[2], stat[3])
-            if racy(st, checked):
-                suspect.add(path)
+        rows = conn.execute("SELECT path, size, mtime_ns, ctime_ns, inode FROM files")
+        stored: Snapshot = {p: (s, m, c, i) for p, s, m, c, i in rows}
+        racy_rows = conn.execute(_RACY_ROWS, (RACY_WHOLE_SECONDS_NS, RACY_NS))
+        suspect = {p for (p,) in racy_rows}
     finally:
         conn.execute("COMMIT")
     gone = [p for p in stored if p not in current]
@@ -149,6 +146,14 @@ def racy(stat: tuple[int, int, int, int], checked_ns: int) -> bool:
     changed = stat[1] if _WINDOWS else stat[2]  # Windows: st_ctime is the creation time
     lag = RACY_WHOLE_SECONDS_NS if changed % 1_000_000_000 == 0 else RACY_NS
     return changed >= checked_ns - lag
+
+
+# the files that :func:`racy` says may have changed unseen (in SQL: 1 ms per 10,000 notes)
+_CHANGED = "mtime_ns" if _WINDOWS else "ctime_ns"
+_RACY_ROWS = (
+    f"SELECT path FROM files WHERE {_CHANGED} >= checked_ns - "
+    f"CASE WHEN {_CHANGED} % 1000000000 = 0 THEN ? ELSE ? END"
+)
 
 
 def checkpoint(conn: sqlite3.Connection) -> None:
