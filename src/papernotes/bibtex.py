@@ -3,9 +3,10 @@
 Entries are valid BibTeX that BibTeX, biber and pybtex read back to the same papers: arXiv
 papers as ``@misc`` (or ``@article`` once published) with ``eprint``/``archivePrefix``/
 ``primaryClass``, conference papers as ``@inproceedings``, keys like ``rafailov2023direct``
-(or the note's own ``citekey``), special characters escaped, words such as ``DPO`` or
-``LLaMA`` protected from BibTeX's lower-casing. A note imported from BibTeX gives back its
-entry type and the fields papernotes has no key for (its ``bibtex`` mapping)."""
+(or the note's own ``citekey``; its other keys, ``citekeys``, as BibLaTeX ``ids``), special
+characters escaped, words such as ``DPO`` or ``LLaMA`` protected from BibTeX's lower-casing.
+A note imported from BibTeX gives back its entry type and the fields papernotes has no key for
+(its ``bibtex`` mapping)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from papernotes.cite import own_keys
 from papernotes.latex import to_latex
 from papernotes.model import Paper
 
@@ -47,8 +49,14 @@ _ABSTRACT = re.compile(r"^#{1,6}\s*abstract\s*\n(?P<text>.*?)(?=^#{1,6}\s|\Z)", 
 
 def to_bibtex(papers: Iterable[Paper]) -> str:
     """BibTeX entries for ``papers``, one blank line apart, keys unique."""
-    taken: set[str] = set()
-    entries = [_entry(paper, taken) for paper in papers]
+    papers = list(papers)
+    entry_keys = keys(papers)
+    taken = {k.casefold() for k in entry_keys}  # other keys are BibLaTeX ids, each once
+    entries = []
+    for paper, key in zip(papers, entry_keys, strict=True):
+        ids = [k for k in own_keys(paper) if k.casefold() not in taken and _VALID_KEY.match(k)]
+        taken.update(k.casefold() for k in ids)
+        entries.append(_entry(paper, key, ids))
     return "\n".join(entries)
 
 
@@ -118,11 +126,12 @@ def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
     )
 
 
-def _entry(paper: Paper, taken: set[str]) -> str:
+def _entry(paper: Paper, key: str, ids: Sequence[str]) -> str:
     kind = entry_type(paper)
-    key = citation_key(paper, taken)
     kept = _kept(paper)
     fields: list[tuple[str, str]] = []
+    if ids:  # the paper's other citation keys (BibLaTeX; BibTeX ignores the field)
+        fields.append(("ids", ", ".join(ids)))
     authors = [bibtex_name(a) for a in paper.authors]
     if str(kept.get("others", "")).lower() == "author":
         authors.append("others")
@@ -176,7 +185,7 @@ _OWN_FIELDS = frozenset(
     {
         "type", "others", "author", "title", "year", "date", "month", "journal", "journaltitle",
         "booktitle", "doi", "url", "eprint", "archiveprefix", "eprinttype", "primaryclass",
-        "eprintclass", "keywords", "abstract",
+        "eprintclass", "keywords", "abstract", "ids",
     }
 )  # fmt: skip
 

@@ -8,7 +8,7 @@ fields; :func:`papernotes.latex.to_unicode` turns it into text.
 What papernotes has no key for (pages, volume, publisher, isbn, ...) is kept verbatim in the
 note's ``bibtex`` mapping, with the entry type, so that ``export --format bibtex`` gives the
 entry back; the citation key is kept as ``citekey`` (the Obsidian/Zotero convention) and as an
-alias, so ``[[Luhring2007]]`` links resolve."""
+alias, so ``[[Luhring2007]]`` links resolve; BibLaTeX's ``ids`` (other keys) as ``citekeys``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from papernotes import normalize
+from papernotes.cite import key_list
 from papernotes.errors import Diagnostic
 from papernotes.latex import to_unicode
 from papernotes.model import Paper
@@ -37,7 +38,7 @@ MAPPED = frozenset(
     {
         "title", "author", "year", "date", "month", "journal", "journaltitle", "booktitle",
         "doi", "url", "eprint", "archiveprefix", "eprinttype", "primaryclass", "eprintclass",
-        "abstract", "keywords",
+        "abstract", "keywords", "ids",
     }
 )  # fmt: skip
 ARXIV_VENUE = re.compile(r"^\s*(?:arxiv(?:\s+e-?prints?|\s+preprint.*)?|arxiv\.org)\s*$", re.I)
@@ -241,6 +242,9 @@ def entry_to_paper(key: str, entry: Any) -> tuple[Paper, list[str]]:
     if all_urls:
         kept["url"] = all_urls
     extra: dict[str, Any] = {"citekey": key, "bibtex": kept}
+    other_keys = [k for k in key_list(fields.get("ids", "")) if k.casefold() != key.casefold()]
+    if other_keys:  # BibLaTeX's other keys of the entry
+        extra["citekeys"] = other_keys
     if categories:
         extra["categories"] = categories
 
@@ -248,7 +252,7 @@ def entry_to_paper(key: str, entry: Any) -> tuple[Paper, list[str]]:
     paper = Paper(
         id=slugify(title),
         title=title,
-        aliases=(key,) if key else (),
+        aliases=(key, *other_keys) if key else (),
         authors=tuple(authors),
         year=year,
         published=published,

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from papernotes import normalize
+from papernotes.cite import CITEKEY, CITEKEYS, key_list, new_keys, own_keys
 from papernotes.dump import dump_meta
 from papernotes.frontmatter import FrontMatterError, load, split
 from papernotes.model import KNOWN_KEYS, Paper
@@ -106,7 +107,12 @@ def field_changes(existing: Paper, incoming: Paper) -> dict[str, tuple[Any, list
                 new.append(value)
         if new:
             changes[name] = (tuple(have + new), new)
-    known = {k.casefold() for k in existing.extra} | set(KNOWN_KEYS) | set(SYNONYMS)
+    keys = new_keys(existing, incoming)  # a citation key of a folded BibTeX entry is kept
+    if keys and not own_keys(existing) and keys[0] in key_list(incoming.extra.get(CITEKEY)):
+        keys = keys[1:]  # the note takes it as its citekey (below)
+    if keys:
+        changes[CITEKEYS] = (tuple(key_list(existing.extra.get(CITEKEYS)) + keys), keys)
+    known = {k.casefold() for k in existing.extra} | set(KNOWN_KEYS) | set(SYNONYMS) | {CITEKEYS}
     for key, value in incoming.extra.items():
         if key.casefold() not in known and value not in (None, "", [], {}):
             changes[key] = (value, [value])
@@ -300,7 +306,7 @@ def _subsequence(old: list[str], new: list[str]) -> bool:
 
 
 def _describe(name: str, new: list[Any]) -> str:
-    if name in LIST_KEYS:
+    if name in LIST_KEYS or name == CITEKEYS:
         return f"{name}: {', '.join(str(v) for v in new)}"
     text = str(new[0]) if new else ""
     return f"{name}: {text if len(text) <= 60 else text[:57] + '...'}"
