@@ -60,7 +60,7 @@ LONG_LINES = [f"line {i:04d}: " + "lorem ipsum dolor sit amet " * 3 for i in ran
 LONG = "---\ntitle: A very long note\n---\n" + "\n".join(LONG_LINES) + "\n"
 FIXTURE = {**NOTES, "hostile": HOSTILE, "long-note": LONG}
 READ_TOOLS = ["search", "get_note", "list_notes", "related", "facets"]
-WRITE_TOOLS = ["create_note", "append_to_note", "add_arxiv"]
+WRITE_TOOLS = ["create_note", "update_fields", "append_to_note", "add_arxiv"]
 
 
 class Session:
@@ -210,9 +210,8 @@ def test_tools_listed_with_allow_write(writer: tuple[Session, Path]) -> None:
     session, _ = writer
     tools = session.run(lambda s: s.list_tools()).tools
     assert [t.name for t in tools] == READ_TOOLS + WRITE_TOOLS
-    assert [t.annotations.read_only_hint for t in tools if t.annotations] == [True] * 5 + [
-        False
-    ] * 3
+    hints = [t.annotations.read_only_hint for t in tools if t.annotations]
+    assert hints == [True] * 5 + [False] * 4
 
 
 def test_resources_listed_and_read(reader: Session, kb_dir: Path) -> None:
@@ -538,6 +537,7 @@ def test_write_tools_refused_without_allow_write(reader: Session, kb_dir: Path) 
         ("create_note", {"title": "Pwned"}),
         ("append_to_note", {"ref": "kto", "heading": "Notes", "text": "pwned"}),
         ("add_arxiv", {"ids": ["2305.18290"]}),
+        ("update_fields", {"ref": "kto", "set": {"status": "read"}}),
     ]
     for tool, arguments in calls:
         assert "this server is read-only" in reader.error(tool, **arguments)
@@ -581,6 +581,42 @@ def test_create_note(writer: tuple[Session, Path]) -> None:
     assert again == (
         "Error: a note with id 'scaling-laws' exists (scaling-laws.md); choose another with --id"
     )
+
+
+def test_update_fields(writer: tuple[Session, Path]) -> None:
+    session, notes = writer
+    result = session.data(
+        "update_fields",
+        ref="openelm",
+        set={"status": "read", "rating": 4, "reviewer": "Alice"},
+        add={"tags": ["efficiency"]},
+        remove={"tags": ["open-source"]},
+    )
+    assert result == {
+        "id": "openelm",
+        "path": "openelm.md",
+        "changed": True,
+        "changes": ["status=read", "rating=4", "reviewer=Alice", "tags +efficiency -open-source"],
+    }
+    expected = (
+        NOTES["openelm"]
+        .replace(
+            "tags: [open-source]\nstatus: skimmed\n",
+            "tags: [efficiency]\nstatus: read\nrating: 4\n",
+        )
+        .replace("read: 2024-04-30\n", "read: 2024-04-30\nreviewer: Alice\n")
+    )
+    assert (notes / "openelm.md").read_text(encoding="utf-8") == expected
+    assert session.data("get_note", ref="openelm")["fields"]["extra"] == {"reviewer": "Alice"}
+    again = session.data("update_fields", ref="openelm", set={"status": "read"})
+    assert (again["changed"], again["changes"]) == (False, [])
+    assert session.error("update_fields", ref="openelm", set={"year": "twenty"}) == (
+        "Error: year: not a year: 'twenty' (expected a number like 2023)"
+    )
+    assert session.error("update_fields", ref="openelm", add={"venue": ["x"]}) == (
+        "Error: venue is not a list (aliases, authors, topics, tags, related are)"
+    )
+    assert (notes / "openelm.md").read_text(encoding="utf-8") == expected
 
 
 def test_append_to_note(writer: tuple[Session, Path]) -> None:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from papernotes import mcp_tools
+from papernotes import mcp_tools, mcp_writes
 from papernotes.errors import UsageError
 from papernotes.listing import SORT_KEYS
 from papernotes.model import STATUSES
@@ -321,7 +322,7 @@ CREATE_NOTE = ToolSpec(
         ("id", "path"),
         closed=False,
     ),
-    mcp_tools.create_note,
+    mcp_writes.create_note,
     write=True,
     read_only=False,
     rename={"id": "note_id"},
@@ -353,7 +354,7 @@ APPEND = ToolSpec(
         ("id", "path", "heading"),
         closed=False,
     ),
-    mcp_tools.append_to_note,
+    mcp_writes.append_to_note,
     write=True,
     read_only=False,
 )
@@ -373,13 +374,59 @@ ADD_ARXIV = ToolSpec(
         ("ids",),
     ),
     _object({"results": _list_of({"type": "object"}), "notices": _STRINGS}, ("results",)),
-    mcp_tools.add_arxiv,
+    mcp_writes.add_arxiv,
     write=True,
     read_only=False,
     open_world=True,
 )
 
-TOOLS = (SEARCH, GET_NOTE, LIST_NOTES, RELATED, FACETS, CREATE_NOTE, APPEND, ADD_ARXIV)
+_ITEMS: Schema = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+UPDATE_FIELDS = ToolSpec(
+    "update_fields",
+    "Change a note's front matter",
+    "Change the front matter of one note, as `papernotes set`, `unset`, `tag`, `mark` and "
+    "`rate` do: set keys (year, venue, status, rating, read, or a key of the user's own), "
+    "remove keys, add or remove items of tags, topics, aliases, authors or related. Each "
+    "value is checked as the note's would be (a bad one is refused with the reason); the "
+    "note's comments, key order, list style and body stay as they are. Setting status to "
+    "'read' also sets the read date to today unless the note has one.",
+    _object(
+        {
+            "ref": REF,
+            "set": {
+                "type": "object",
+                "description": 'Keys to set and their values, like {"status": "read", '
+                '"rating": 4, "venue": "NeurIPS 2023"}.',
+            },
+            "unset": _texts("Keys to remove, like ['rating']."),
+            "add": _ITEMS | {"description": 'Items to add to list keys, like {"tags": ["rlhf"]}.'},
+            "remove": _ITEMS
+            | {"description": 'Items to remove from list keys, like {"tags": ["todo"]}.'},
+        },
+        ("ref",),
+    ),
+    _object(
+        {
+            "id": {"type": "string"},
+            "path": {"type": "string"},
+            "changed": {"type": "boolean"},
+            "changes": _STRINGS,
+        },
+        ("id", "path", "changed", "changes"),
+        closed=False,
+    ),
+    mcp_writes.update_fields,
+    write=True,
+    read_only=False,
+    rename={"set": "set_fields"},
+)
+
+TOOLS = (
+    SEARCH, GET_NOTE, LIST_NOTES, RELATED, FACETS, CREATE_NOTE, UPDATE_FIELDS, APPEND, ADD_ARXIV
+)  # fmt: skip
 BY_NAME = {tool.name: tool for tool in TOOLS}
 
 
@@ -408,6 +455,22 @@ def check_arguments(spec: ToolSpec, given: Mapping[str, Any]) -> dict[str, Any]:
 def _checked(tool: str, name: str, schema: Schema, value: Any) -> Any:
     kind = schema["type"]
     where = f"{tool}: {name}"
+    if kind == "object":
+        if isinstance(value, str) and value.lstrip().startswith("{"):
+            with suppress(ValueError):
+                value = json.loads(value)
+        if not isinstance(value, dict):
+            raise UsageError(f"{where} must be an object (key: value)")
+        items = schema.get("additionalProperties")
+        if isinstance(items, dict):  # lists of strings
+            return {k: _checked(tool, f"{name}.{k}", items, v) for k, v in value.items()}
+        for key, item in value.items():
+            scalar = isinstance(item, (str, int, float, bool))
+            if not scalar and not (
+                isinstance(item, list) and all(isinstance(v, str) for v in item)
+            ):
+                raise UsageError(f"{where}.{key} must be a text, a number or a list of texts")
+        return value
     if kind == "array":
         if isinstance(value, str):
             try:

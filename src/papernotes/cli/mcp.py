@@ -11,7 +11,7 @@ from papernotes.cli.common import get_store
 @click.option(
     "--allow-write",
     is_flag=True,
-    help="Also offer create_note, append_to_note and add_arxiv (default: read-only).",
+    help="Also offer the tools that write notes (default: read-only).",
 )
 @click.option(
     "--http", "port", type=click.IntRange(1, 65535), metavar="PORT",
@@ -23,7 +23,7 @@ def mcp_cmd(ctx: click.Context, allow_write: bool, port: int | None) -> None:
     Model Context Protocol server, over stdio.
 
     Tools: search, get_note, list_notes, related, facets; with --allow-write also
-    create_note, append_to_note and add_arxiv. Each note is a resource
+    create_note, update_fields, append_to_note and add_arxiv. Each note is a resource
     (papernotes://note/ID). The index is brought up to date before every call. Needs the
     MCP SDK: pip install 'papernotes[mcp]'.
 
