@@ -261,3 +261,22 @@ def test_meaning_can_be_turned_off(notes: Path, monkeypatch: pytest.MonkeyPatch)
         2,
         "Error: semantic must be auto, on or off, not 'sometimes'\n",
     )
+
+
+@needs_model
+def test_a_long_running_process_keeps_model_and_vectors_and_sees_changes(
+    notes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(semantic, "_long_running", True)
+    monkeypatch.setattr(semantic, "_cached", {})
+    kb = open_kb(open_store(notes))
+    assert search(kb, "stewed dinner recipe", limit=1).hits[0].paper.id == "cooking"  # embeds
+    assert search(kb, "stewed dinner recipe", limit=1).hits[0].paper.id == "cooking"
+    ((_, kept),) = semantic._cached.values()
+    assert kept.dense is not None
+    assert search(kb, "nearest passages of text", limit=1).hits[0].paper.id == "retrieval"
+    assert next(iter(semantic._cached.values()))[1] is kept  # not read again
+    (notes / "cooking.md").write_text("---\ntitle: Slow Braising\n---\nOrbital mechanics.\n")
+    kb = open_kb(open_store(notes))
+    hits = search(kb, "spacecraft trajectories around planets", limit=1).hits
+    assert hits[0].paper.id == "cooking"

@@ -49,9 +49,20 @@ __all__ = [
 ]
 
 AUTO_EMBED = 200  # notes embedded inline by a search (about 6 s on 2 cores, at worst)
+DENSE_MAX = 30_000  # notes whose vectors a long-running process keeps as float32 (46 MB)
 
 _models: dict[bool, Model] = {}  # a process keeps its model (the MCP server, the watcher)
 _memory: dict[int, Vectors] = {}  # vectors of indexes in memory, by connection
+_cached: dict[str, tuple[tuple[int, int, int], Vectors]] = {}  # long-running: file -> vectors
+_long_running = False
+
+
+def serve() -> None:
+    """Tune for a process that answers many searches (``papernotes mcp``): the model is
+    loaded once with its graph optimised (slower to load, faster per query), and the vectors
+    are kept in memory, as float32, while their file does not change."""
+    global _long_running
+    _long_running = True
 
 
 ENV = "PAPERNOTES_SEMANTIC"
@@ -132,7 +143,7 @@ def nearest(
     vectors = _fresh(kb, auto, notices if notices is not None else [])
     if vectors is None or not len(vectors):
         return None
-    query = get_model().embed([text])[0]
+    query = get_model(optimize=_long_running).embed([text])[0]
     allowed = None
     if where != "1":
         rows = kb.index.conn.execute(f"SELECT p.rowid FROM papers p WHERE {where}", params)
@@ -156,7 +167,22 @@ def _stored(kb: KnowledgeBase) -> Vectors | None:
     path = location(kb.index)
     if path is None:
         return _memory.get(id(kb.index.conn))
-    return read(path) if path.exists() else None
+    if not _long_running:
+        return read(path) if path.exists() else None
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    stamp = (info.st_size, info.st_mtime_ns, info.st_ino)
+    kept = _cached.get(str(path))
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    vectors = read(path)
+    if vectors is not None:
+        if len(vectors) <= DENSE_MAX:
+            vectors.densify()
+        _cached[str(path)] = (stamp, vectors)
+    return vectors
 
 
 def _save(kb: KnowledgeBase, vectors: Vectors, notices: list[str] | None = None) -> None:

@@ -17,9 +17,9 @@ import os
 import struct
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from papernotes.semantic.model import DIM, MODEL_ID, Model
 
@@ -52,7 +52,7 @@ class Vectors:
     keys: list[Key] | None = None  # read on demand (only to update)
     path: Path | None = None
     _keys_at: int = 0  # offset of the keys in the file
-    extra: dict[str, Any] = field(default_factory=dict)
+    dense: npt.NDArray[np.float32] | None = None  # matrix * scales, kept by a long-running process
 
     def __len__(self) -> int:
         return len(self.rowids)
@@ -65,12 +65,15 @@ class Vectors:
         memory stays small."""
         import numpy as np
 
-        scores = np.empty(len(self.rowids), dtype=np.float32)
-        step = 8192
-        for start in range(0, len(self.rowids), step):
-            part = self.matrix[start : start + step].astype(np.float32)
-            scores[start : start + step] = part @ query
-        scores *= self.scales
+        if self.dense is not None:
+            scores = self.dense @ query
+        else:
+            scores = np.empty(len(self.rowids), dtype=np.float32)
+            step = 8192
+            for start in range(0, len(self.rowids), step):
+                part = self.matrix[start : start + step].astype(np.float32)
+                scores[start : start + step] = part @ query
+            scores *= self.scales
         if allowed is not None:
             scores[~np.isin(self.rowids, np.fromiter(allowed, dtype=np.int64))] = -np.inf
         count = min(limit, len(scores))
@@ -79,6 +82,12 @@ class Vectors:
         top = np.argpartition(-scores, count - 1)[:count]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(self.rowids[i]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+
+    def densify(self) -> None:
+        """Keep the vectors as float32 (4 times the memory, no conversion per query)."""
+        import numpy as np
+
+        self.dense = self.matrix.astype(np.float32) * self.scales[:, None]
 
 
 def location(index: Index) -> Path | None:
