@@ -58,12 +58,13 @@ class LiveKnowledgeBase:
         """Load the model that searches by meaning, if searches will use it, so that the first
         such search does not wait for it. Outside the lock: a call by words does not wait
         either. A failure is left for the first search that needs the model to report."""
+        from papernotes import semantic
+
+        semantic.serve()  # the optimised model, the vectors kept in memory
         with suppress(Exception):
             wanted, _ = self.call(_wants_model)
             if wanted:
-                from papernotes import semantic
-
-                semantic.get_model().embed(["warm up"])  # the first embedding is the slowest
+                semantic.get_model(optimize=True).embed(["warm up"])  # the first is the slowest
 
     def close(self) -> None:
         with self._lock:
