@@ -47,10 +47,11 @@ _VALID_FIELD = re.compile(r"^[a-z][a-z0-9_:.-]*$")
 _ABSTRACT = re.compile(r"^#{1,6}\s*abstract\s*\n(?P<text>.*?)(?=^#{1,6}\s|\Z)", re.I | re.M | re.S)
 
 
-def to_bibtex(papers: Iterable[Paper]) -> str:
-    """BibTeX entries for ``papers``, one blank line apart, keys unique."""
+def to_bibtex(papers: Iterable[Paper], entry_keys: Sequence[str] | None = None) -> str:
+    """BibTeX entries for ``papers``, one blank line apart, keys unique (``entry_keys``: the
+    keys to use, as :func:`papernotes.cite.keys` gives them)."""
     papers = list(papers)
-    entry_keys = keys(papers)
+    entry_keys = list(entry_keys) if entry_keys is not None else keys(papers)
     taken = {k.casefold() for k in entry_keys}  # other keys are BibLaTeX ids, each once
     entries = []
     for paper, key in zip(papers, entry_keys, strict=True):
@@ -109,6 +110,19 @@ def bibtex_name(name: str) -> str:
     if first:
         out += ", " + " ".join(to_latex(w) for w in first)
     return out
+
+
+def is_organisation(name: str) -> bool:
+    """Whether ``name`` is one name to keep whole (``OpenAI Team``, ``Meta``), not a person's."""
+    words = name.split()
+    joined = any(w.lower() == "and" for w in words)
+    return len(words) <= 1 or bool(_ORGANISATION.search(name)) or len(words) > 5 or joined
+
+
+def name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """First (with middle), von, last and Jr parts of a ``First von Last`` name, split with
+    BibTeX's rules."""
+    return _name_parts(" ".join(name.split()))
 
 
 def _name_parts(name: str) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -252,6 +266,11 @@ def _month_of(published: str | None) -> str | None:
         if 1 <= month <= 12:
             return _MONTHS[month - 1]
     return None
+
+
+def abstract_of(paper: Paper) -> str | None:
+    """The paper's abstract: its ``abstract`` key, else the section ``## Abstract``."""
+    return paper.abstract or _abstract_in_body(paper.body)
 
 
 def _abstract_in_body(body: str) -> str | None:

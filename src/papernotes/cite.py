@@ -69,3 +69,54 @@ def keys(papers: Sequence[Paper], collection: Sequence[Paper]) -> list[str]:
     by_id = dict(zip((p.id for p in ordered), export_keys(ordered), strict=True))
     alone = export_keys(papers)  # papers outside the collection: keys among themselves
     return [by_id.get(p.id) or alone[n] for n, p in enumerate(papers)]
+
+
+def cite(papers: Sequence[Paper], collection: Sequence[Paper], fmt: str) -> str:
+    """``papers`` cited in ``fmt`` (one of :data:`FORMATS`): their keys a line each, their
+    BibTeX entries, their CSL JSON, or a reference a line; keys as in the export of
+    ``collection``."""
+    chosen = keys(papers, collection)
+    if fmt == "bibtex":
+        from papernotes.bibtex import to_bibtex
+
+        return to_bibtex(papers, chosen)
+    if fmt == "csl-json":
+        from papernotes.csl import to_csl_json
+
+        return to_csl_json(papers, chosen)
+    if fmt == "text":
+        return "".join(reference(p) + "\n" for p in papers)
+    return "".join(k + "\n" for k in chosen)
+
+
+def reference(paper: Paper) -> str:
+    """A reference as text, the way author-date styles write one: ``Rafailov, R., Sharma, A.,
+    & Finn, C. (2023). Direct Preference Optimization: ... NeurIPS 2023.
+    https://arxiv.org/abs/2305.18290``."""
+    from papernotes.csl import csl_name
+
+    names = []
+    for author in paper.authors:
+        name = csl_name(author)
+        if "literal" in name:
+            names.append(name["literal"])
+            continue
+        family = " ".join(filter(None, (name.get("non-dropping-particle"), name["family"])))
+        initials = " ".join(f"{part[0]}." for part in name.get("given", "").split() if part)
+        names.append(", ".join(filter(None, (family, initials, name.get("suffix")))))
+    if len(names) > 1:
+        who = ", ".join(names[:-1]) + ", & " + names[-1]
+    else:
+        who = names[0] if names else ""
+    title = paper.title.rstrip(".")
+    when = f"({paper.year or 'n.d.'})."
+    parts = [who, when, f"{title}."] if who else [f"{title}.", when]
+    if paper.venue:
+        parts.append(f"{paper.venue.rstrip('.')}.")
+    elif paper.arxiv:
+        parts.append(f"arXiv:{paper.arxiv}.")
+    if paper.doi:
+        parts.append(f"https://doi.org/{paper.doi}")
+    elif paper.url or paper.arxiv:
+        parts.append(paper.url or f"https://arxiv.org/abs/{paper.arxiv}")
+    return " ".join(" ".join(parts).split())

@@ -1,4 +1,4 @@
-"""Notes -> other formats: JSON, JSON Lines, CSV, BibTeX and a Markdown reading list.
+"""Notes -> other formats: JSON, JSON Lines, CSV, BibTeX, CSL JSON and a Markdown reading list.
 
 Each function takes papers and returns the whole text; where it goes (stdout, ``-o FILE``) is
 the command line's business."""
@@ -14,7 +14,7 @@ from typing import Any
 
 from papernotes.model import KNOWN_KEYS, Paper
 
-FORMATS = ("json", "jsonl", "csv", "bibtex", "markdown")
+FORMATS = ("json", "jsonl", "csv", "bibtex", "csl-json", "markdown")
 # the CSV columns: every front-matter field (lists joined by "; "), then the file
 CSV_COLUMNS = (*KNOWN_KEYS, "path")
 LIST_SEPARATOR = "; "
@@ -58,6 +58,13 @@ def to_csv(papers: Sequence[Paper]) -> str:
 def to_bibtex(papers: Sequence[Paper]) -> str:
     """BibTeX entries, written by :func:`papernotes.bibtex.to_bibtex`."""
     from papernotes.bibtex import to_bibtex as write
+
+    return write(papers)
+
+
+def to_csl_json(papers: Sequence[Paper]) -> str:
+    """CSL JSON (Zotero's and pandoc's), written by :func:`papernotes.csl.to_csl_json`."""
+    from papernotes.csl import to_csl_json as write
 
     return write(papers)
 
@@ -124,6 +131,7 @@ WRITERS: dict[str, Callable[[Sequence[Paper]], str]] = {
     "jsonl": to_jsonl,
     "csv": to_csv,
     "bibtex": to_bibtex,
+    "csl-json": to_csl_json,
     "markdown": to_markdown,
 }
 

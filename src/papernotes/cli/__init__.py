@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "tag": "fields:tag_cmd",
     "mark": "fields:mark_cmd",
     "rate": "fields:rate_cmd",
+    "cite": "cite:cite_cmd",
 }
 
 

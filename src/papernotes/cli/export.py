@@ -1,5 +1,5 @@
-"""``papernotes export [QUERY]``: the selected notes as JSON, JSON Lines, CSV, BibTeX or a
-Markdown reading list."""
+"""``papernotes export [QUERY]``: the selected notes as JSON, JSON Lines, CSV, BibTeX, CSL JSON
+or a Markdown reading list."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import click
 from papernotes.cli.common import format_option, get_kb
 from papernotes.cli.list_ import filter_options, select_papers
 
-NEEDS_BODY = ("json", "jsonl", "bibtex")  # the others use the front matter only
+NEEDS_BODY = ("json", "jsonl", "bibtex", "csl-json")  # the others use the front matter only
 
 
 @click.command("export")
 @filter_options
-@format_option("json", "jsonl", "csv", "bibtex", "markdown")
+@format_option("json", "jsonl", "csv", "bibtex", "csl-json", "markdown")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, writable=True),
     help="Write to this file (replaced atomically; a FIFO or device is written into) instead "
@@ -26,12 +26,14 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
     """Export notes (all, or those matching QUERY and the filters), sorted by title.
 
     json: a list of whole notes (body included); jsonl: one note per line; csv: one row per
-    note, lists joined by "; "; bibtex: @article/@misc entries with arXiv eprints; markdown:
-    a reading list. Exit 1 when no note matches.
+    note, lists joined by "; "; bibtex: @article/@misc entries with arXiv eprints; csl-json:
+    CSL JSON for Zotero and pandoc (--citeproc); markdown: a reading list. Exit 1 when no note
+    matches.
 
     \b
     Examples:
       papernotes export --format bibtex -o refs.bib
+      papernotes export --format csl-json -o refs.json
       papernotes export --topic alignment --format markdown > reading-list.md
       papernotes export "year:2024" --format jsonl | jq -c '{id, title}'
     """
