@@ -280,3 +280,23 @@ def test_a_long_running_process_keeps_model_and_vectors_and_sees_changes(
     kb = open_kb(open_store(notes))
     hits = search(kb, "spacecraft trajectories around planets", limit=1).hits
     assert hits[0].paper.id == "cooking"
+
+
+@needs_model
+def test_a_note_replaced_by_one_of_the_same_size_and_mtime_gets_a_new_vector(
+    notes: Path,
+) -> None:
+    kb = open_kb(open_store(notes))
+    assert search(kb, "stewed dinner recipe", limit=1).hits[0].paper.id == "cooking"
+    cooking = notes / "cooking.md"
+    before = cooking.stat()
+    text = cooking.read_text()
+    replacement = text.replace("Sear the meat, add wine and stock", "Rocket engines burn hydrogen")
+    replacement = replacement[: len(text)].ljust(len(text))
+    assert len(replacement) == len(text)
+    spare = notes.parent / "spare.md"
+    spare.write_text(replacement)
+    os.utime(spare, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(spare, cooking)  # same size, same mtime: another inode
+    kb = open_kb(open_store(notes))
+    assert search(kb, "rocket engines and hydrogen fuel", limit=1).hits[0].paper.id == "cooking"

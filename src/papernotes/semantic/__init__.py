@@ -109,7 +109,9 @@ def status(kb: KnowledgeBase) -> Status:
 
             current = current_keys(kb.index.conn)
             done = sum(
-                1 for p, s, m in keys_of(vectors) if current.get(p, (None, None))[:2] == (s, m)
+                1
+                for path, stamp in keys_of(vectors)
+                if path in current and current[path][0] == stamp
             )
     return Status(notes, done, str(path) if path else "memory", available())
 

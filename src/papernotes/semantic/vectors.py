@@ -4,10 +4,10 @@ force with numpy.
 
 The file (``<index>.vectors``; in memory when the index is) holds, after a JSON header: the
 index rowid, a hash of the path and a scale of each vector, the vectors (int8, ``v / scale``),
-and the key of each note ((path, size, mtime_ns), read only to bring the file up to date). A
-search reads the header and the arrays (29 MB at 75,000 notes) and checks, for each note it
-returns, that the rowid still names that path; anything else about the file is a cache, and a
-damaged file is rebuilt.
+and the key of each note (its path, size, mtime, ctime and inode; read only to bring the file
+up to date). A search reads the header and the arrays (29 MB at 75,000 notes) and checks, for
+each note it returns, that the rowid still names that path; anything else about the file is a
+cache, and a damaged file is rebuilt.
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ if TYPE_CHECKING:
     from papernotes.index import Index
     from papernotes.model import Paper
 
-MAGIC = b"PNVEC\x01"
+MAGIC = b"PNVEC\x02"
 CHECKPOINT = 30.0  # seconds of embedding between two saves of a long build
 CHUNK = 256  # notes read from the index and embedded at a time
 _HEAD = struct.Struct("<6sI")
 
-Key = tuple[str, int, int]  # path, size, mtime_ns of a note file
+Stamp = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode of a note file
+Key = tuple[str, Stamp]  # a note file's path and stamp when its vector was made
 
 
 @dataclass
@@ -185,11 +186,14 @@ def keys_of(vectors: Vectors) -> list[Key]:
             try:
                 with open(vectors.path, "rb") as handle:
                     handle.seek(vectors._keys_at)
-                    keys = [(str(p), int(s), int(m)) for p, s, m in json.loads(handle.read())]
+                    keys = [
+                        (str(path), (int(s), int(m), int(c), int(i)))
+                        for path, (s, m, c, i) in json.loads(handle.read())
+                    ]
             except (OSError, ValueError, TypeError):
                 keys = []
         if len(keys) != len(vectors):
-            keys = [("", -1, -1)] * len(vectors)  # unknown: every note is embedded again
+            keys = [("", (-1, -1, -1, -1))] * len(vectors)  # unknown: embed every note again
         vectors.keys = keys
     return vectors.keys
 
@@ -235,12 +239,14 @@ class Update:
     seconds: float
 
 
-def current_keys(conn: sqlite3.Connection) -> dict[str, tuple[int, int, int]]:
-    """path -> (size, mtime_ns, rowid) of every indexed note."""
+def current_keys(conn: sqlite3.Connection) -> dict[str, tuple[Stamp, int]]:
+    """path -> (stamp, rowid) of every indexed note: the stat the index recorded (a note
+    replaced by another of the same size and mtime has another inode or ctime)."""
     rows = conn.execute(
-        "SELECT f.path, f.size, f.mtime_ns, p.rowid FROM files f JOIN papers p ON p.rowid = f.paper"
+        "SELECT f.path, f.size, f.mtime_ns, f.ctime_ns, f.inode, p.rowid "
+        "FROM files f JOIN papers p ON p.rowid = f.paper"
     )
-    return {str(path): (int(size), int(mtime), int(rowid)) for path, size, mtime, rowid in rows}
+    return {str(r[0]): ((int(r[1]), int(r[2]), int(r[3]), int(r[4])), int(r[5])) for r in rows}
 
 
 def update(
@@ -263,11 +269,11 @@ def update(
     keep: list[int] = []
     kept_rowids: list[int] = []
     seen: set[str] = set()
-    for row, (path, size, mtime) in enumerate(keys):
+    for row, (path, stamp) in enumerate(keys):
         now = current.get(path)
-        if now is not None and (now[0], now[1]) == (size, mtime) and path not in seen:
+        if now is not None and now[0] == stamp and path not in seen:
             keep.append(row)
-            kept_rowids.append(now[2])
+            kept_rowids.append(now[1])
             seen.add(path)
     removed = len(keys) - len(keep)
     result = Vectors(
@@ -288,7 +294,7 @@ def update(
         try:
             for start in range(0, len(chosen), CHUNK):
                 part = chosen[start : start + CHUNK]
-                found = {p.path: p for p in index.papers([current[path][2] for path in part])}
+                found = {p.path: p for p in index.papers([current[path][1] for path in part])}
                 pairs = [(path, found[path]) for path in part if path in found]
                 dense = model.embed([note_text(paper) for _, paper in pairs])
                 _append(result, [(path, current[path]) for path, _ in pairs], dense)
@@ -311,7 +317,7 @@ def update(
 
 def _append(
     vectors: Vectors,
-    rows: Sequence[tuple[str, tuple[int, int, int]]],
+    rows: Sequence[tuple[str, tuple[Stamp, int]]],
     dense: npt.NDArray[np.float32],
 ) -> None:
     import numpy as np
@@ -321,11 +327,11 @@ def _append(
     peak = np.abs(dense).max(axis=1)
     scales = np.where(peak > 0, peak / 127.0, 1.0).astype(np.float32)
     quantized = np.round(dense / scales[:, None]).astype(np.int8)
-    vectors.rowids = np.concatenate([vectors.rowids, np.array([r[1][2] for r in rows], np.int64)])
+    vectors.rowids = np.concatenate([vectors.rowids, np.array([r[1][1] for r in rows], np.int64)])
     vectors.hashes = np.concatenate(
         [vectors.hashes, np.array([path_hash(r[0]) for r in rows], np.int64)]
     )
     vectors.scales = np.concatenate([vectors.scales, scales])
     vectors.matrix = np.concatenate([vectors.matrix, quantized])
     assert vectors.keys is not None
-    vectors.keys = [*vectors.keys, *((path, key[0], key[1]) for path, key in rows)]
+    vectors.keys = [*vectors.keys, *((path, key[0]) for path, key in rows)]
