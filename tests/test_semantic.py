@@ -167,7 +167,7 @@ def test_embedding_is_resumable_after_an_interruption(
     for i in range(40):
         (notes / f"extra-{i}.md").write_text(f"# Extra note {i}\nAbout topic {i}.\n")
     kb = open_kb(open_store(notes))
-    model = semantic.get_model(optimize=True)
+    model = semantic.get_model()
     calls = []
     embed = model.embed
 
