@@ -300,3 +300,22 @@ def test_a_note_replaced_by_one_of_the_same_size_and_mtime_gets_a_new_vector(
     os.replace(spare, cooking)  # same size, same mtime: another inode
     kb = open_kb(open_store(notes))
     assert search(kb, "rocket engines and hydrogen fuel", limit=1).hits[0].paper.id == "cooking"
+
+
+@needs_model
+def test_vectors_follow_an_index_rebuilt_with_other_rowids(notes: Path) -> None:
+    (notes / "aaa-first.md").write_text("---\ntitle: First\n---\nQuantum error correction.\n")
+    kb = open_kb(open_store(notes))
+    assert search(kb, "stewed dinner recipe", limit=1).hits[0].paper.id == "cooking"
+    before = dict(kb.index.conn.execute("SELECT id, rowid FROM papers"))
+    (notes / "aaa-first.md").unlink()
+    assert run(notes, "index", "--rebuild").exit_code == 0
+    kb = open_kb(open_store(notes))
+    after = dict(kb.index.conn.execute("SELECT id, rowid FROM papers"))
+    assert after["cooking"] != before["cooking"]  # renumbered
+    for query, best in (
+        ("stewed dinner recipe", "cooking"),
+        ("a language model that rewards itself", "judge"),
+    ):
+        assert search(kb, query, limit=1, mode="semantic").hits[0].paper.id == best
+    assert semantic.status(kb).embedded == 3
