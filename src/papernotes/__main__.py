@@ -46,9 +46,11 @@ _READERS = frozenset(
 
 
 def _start_scan(args: list[str]) -> None:
-    """For a command that reads the notes, start stat-ing them in a child process now
-    (:func:`papernotes.freshness.prefetch`): importing click and the command takes some 50 ms
-    that the stats can use. Anything unusual in the arguments is left to click alone."""
+    """For a command that reads the notes, ask the change watcher now whether the index is
+    fresh (:func:`papernotes.watchclient.ask`), or when none listens, start stat-ing them in
+    a child process (:func:`papernotes.freshness.prefetch`): importing click and the command
+    takes some 50 ms that either can use. Anything unusual in the arguments is left to click
+    alone."""
     explicit = None
     words = iter(args)
     for word in words:
@@ -66,11 +68,11 @@ def _start_scan(args: list[str]) -> None:
         return
     if "--help" in args:
         return
-    from papernotes import freshness
+    from papernotes import freshness, watchclient
 
     given = explicit or os.environ.get("PAPERNOTES_DIR")  # what store.find_root takes first
     if given:  # the quick case: no other import before the fork
-        if os.path.isdir(given):
+        if os.path.isdir(given) and not watchclient.ask(given):
             freshness.prefetch(given)
         return  # else the command will say what is wrong
     from papernotes.errors import PapernotesError
@@ -80,7 +82,8 @@ def _start_scan(args: list[str]) -> None:
         root = find_root()  # found the way git finds its repository
     except PapernotesError:
         return  # the command will say so
-    freshness.prefetch(root)
+    if not watchclient.ask(root):  # a watcher answers while the command imports: no stats
+        freshness.prefetch(root)
 
 
 def _leave(code: str | int | None) -> NoReturn:

@@ -267,6 +267,13 @@ class Index:
         another notes directory took it over, rebuild it for this one."""
         self._unpin()
         try:
+            # issue 16: a change watcher that vouches for this index stands for the scan
+            from papernotes.watchclient import vouched
+
+            if vouched(self):  # pinned on the state it vouched for
+                self.report = RefreshReport()
+                return self.report
+            # end of the watcher hook
             self.report = refresh(self.conn, self.store.root, progress)
             self._pin()
         except ServesAnother as exc:

@@ -2,22 +2,27 @@
 
 Each command opens the index, brings it up to date and exits. A server answers many calls, so
 it keeps one index open and brings it up to date before every call, as a command would: a
-note edited in an editor meanwhile is seen by the next call. Where the kernel reports changes
-(:mod:`papernotes.watch`), a call made when nothing changed skips the stat of every note. Calls
-are served one at a time (they come from worker threads; the index is one connection)."""
+note edited in an editor meanwhile is seen by the next call. With ``watch`` (the default),
+it starts a change watcher for the notes folder when none serves it (``papernotes watch``, as
+its child: :func:`papernotes.watchrun.start_child`), so that a call skips the stat of every
+note whenever the watcher vouches for the index (:mod:`papernotes.watchclient`), and stats
+them as before whenever it cannot. Calls are served one at a time (they come from worker
+threads; the index is one connection)."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from typing import TypeVar
 
+from papernotes import watchclient
 from papernotes.index import Index, load
 from papernotes.kb import KnowledgeBase
 from papernotes.store import Store
-from papernotes.watch import Watcher
 
 T = TypeVar("T")
 
@@ -28,15 +33,19 @@ class LiveKnowledgeBase:
     def __init__(self, store: Store, watch: bool = True) -> None:
         self.store = store
         self._lock = threading.Lock()
-        self._watcher = Watcher.start(store.root) if watch else None  # before the first refresh
+        self._watch = watch
+        self._child: subprocess.Popen[bytes] | None = None
+        if watch:
+            from papernotes.watchrun import start_child
+
+            self._child = start_child(store)
         self._index: Index | None = None
-        self._stale = True
         self._reported = 0  # notices of the index already handed out
 
     @property
     def watched(self) -> bool:
-        """Whether changes are reported by the kernel (else every call stats every note)."""
-        return self._watcher is not None
+        """Whether the last refresh was vouched for by a watcher (else it stat'ed every note)."""
+        return self._watch and watchclient.last_outcome == "vouched"
 
     def call(self, work: Callable[[KnowledgeBase], T]) -> tuple[T, list[str]]:
         """``work`` on the up-to-date knowledge base, and the index's new notices (it was
@@ -68,29 +77,40 @@ class LiveKnowledgeBase:
 
     def close(self) -> None:
         with self._lock:
-            if self._watcher is not None:
-                self._watcher.close()
+            if self._child is not None:
+                from papernotes.watchrun import stop_child
+
+                stop_child(self.store, self._child)
+                self._child = None
             if self._index is not None:
                 with suppress(sqlite3.Error):
                     self._index.close()
                 self._index = None
 
     def _refreshed(self) -> KnowledgeBase:
-        changed = self._watcher is None or self._watcher.changed()
-        if self._index is None:
-            self._index = load(self.store)
-            self._reported = 0
-        elif changed or self._stale:
-            try:
-                self._index.refresh()
-            except sqlite3.Error:  # damaged, or unwritable: what opening anew handles
-                old, self._index = self._index, None
-                with suppress(sqlite3.Error):
-                    old.close()
+        with self._asking():
+            if self._index is None:
                 self._index = load(self.store)
                 self._reported = 0
-        self._stale = False
+            else:
+                try:
+                    self._index.refresh()  # skips the scan when a watcher vouches
+                except sqlite3.Error:  # damaged, or unwritable: what opening anew handles
+                    old, self._index = self._index, None
+                    with suppress(sqlite3.Error):
+                        old.close()
+                    self._index = load(self.store)
+                    self._reported = 0
         return KnowledgeBase(self.store, self._index)
+
+    @contextlib.contextmanager
+    def _asking(self) -> Iterator[None]:
+        """Ask a watcher (``watch``), or scan without asking."""
+        if self._watch:
+            yield
+            return
+        with watchclient.exempt():
+            yield
 
 
 def _wants_model(kb: KnowledgeBase) -> bool:

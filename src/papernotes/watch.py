@@ -1,48 +1,47 @@
-"""Knowing, without stat-ing every note, that no note changed: for a long-running process.
+"""Changes to a notes folder as the kernel reports them, through watchfiles (Rust's notify).
 
-A command brings the index up to date by stat-ing every note (:mod:`papernotes.freshness`):
-about 60 ms at 10,000 notes here, more than a whole search. A process that answers many calls,
-like ``papernotes mcp``, asks the kernel instead: Linux's inotify reports every change to the
-notes folder's directories (a note written, replaced by an editor's atomic save, touched,
-moved or deleted, a folder added), so when nothing was reported since the last refresh the
-index is already up to date and the refresh can be skipped.
+:class:`Watcher` watches a notes folder and its subfolders (inotify on Linux) and hands out
+what changed, in batches: note paths and folders, relative to the folder. It is the event
+source of ``papernotes watch`` (:mod:`papernotes.watchd`), and can be used alone:
+:meth:`Watcher.changed` says whether anything that could touch a note changed since its last
+call.
 
-inotify misses changes made by another machine on a network file system, so :meth:`Watcher.start`
-watches only folders on local file systems (by their ``statfs`` type); elsewhere (another OS,
-NFS, SMB, FUSE, WSL's 9p mounts, a watch limit reached) it returns None and every call
-refreshes the usual way. Two more things inotify cannot see, both rare for notes: a write
-through a hard link kept in another folder, and a write through a memory map.
+Two things a watcher must know to be trusted, and how this one knows them:
+
+- *Every change made before a question has been reported.* The kernel queues an event when a
+  write happens, but notify reads the queue in its own thread: a barrier is needed. The
+  watcher also watches a private cookie folder in the user's runtime folder (never the notes
+  folder); one inotify instance serves both, and its queue is in order, so once the event of
+  a cookie file created after the question is seen, every earlier change has been reported.
+  This is how Watchman and git's fsmonitor synchronise (their cookies are in the tree).
+- *Nothing was lost.* When the kernel's queue overflows, notify reports a "rescan" event with
+  no path, which watchfiles drops unless it runs in debug mode. A watcher made with
+  ``tap=True`` runs it in debug mode and reads its debug output (the process's stderr, taken
+  over by :class:`_Tap`) for that event alone; a batch then says ``rescan``. An error of the
+  watcher (a watch limit reached on a new folder) also says ``rescan``.
+
+inotify misses changes made by another machine on a network file system, so a folder is
+watched only on a local file system, by its ``statfs`` type (:func:`local`); elsewhere (another
+OS, NFS, SMB, FUSE, WSL's 9p mounts) :meth:`Watcher.start` returns None. Two more changes
+inotify cannot see, both rare for notes: a write through a hard link kept in another folder,
+and a write through a memory map.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import fcntl
+import itertools
 import os
 import struct
 import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from papernotes.notefiles import NOTE_SUFFIXES, walk
-
-# <sys/inotify.h>
-_IN_MODIFY = 0x2
-_IN_ATTRIB = 0x4
-_IN_CLOSE_WRITE = 0x8
-_IN_MOVED_FROM = 0x40
-_IN_MOVED_TO = 0x80
-_IN_CREATE = 0x100
-_IN_DELETE = 0x200
-_IN_DELETE_SELF = 0x400
-_IN_MOVE_SELF = 0x800
-_IN_Q_OVERFLOW = 0x4000
-_IN_IGNORED = 0x8000
-_IN_ONLYDIR = 0x01000000
-_IN_ISDIR = 0x40000000
-_MASK = (
-    _IN_MODIFY | _IN_ATTRIB | _IN_CLOSE_WRITE | _IN_MOVED_FROM | _IN_MOVED_TO | _IN_CREATE
-    | _IN_DELETE | _IN_DELETE_SELF | _IN_MOVE_SELF | _IN_ONLYDIR
-)  # fmt: skip
-_EVENT = struct.Struct("iIII")  # wd, mask, cookie, len; then len bytes of name
 
 # statfs f_type of the file systems whose changes inotify always sees (all made by this kernel)
 LOCAL_FILE_SYSTEMS = frozenset(
@@ -64,89 +63,260 @@ LOCAL_FILE_SYSTEMS = frozenset(
         0xF15F,  # ecryptfs
     )
 )
+_DELETED = 3  # watchfiles.Change.deleted
+_RESCAN = b"Some(Rescan)"  # how notify's debug output shows a queue overflow
 
 
-class Watcher:
-    """inotify watches on a notes folder and its subfolders (those :func:`walk` visits)."""
+@dataclass
+class Batch:
+    """What changed: ``paths`` relative to the notes folder with ``/`` (notes, folders and
+    other files; ``deleted`` those reported deleted), ``cookies`` seen, and ``rescan`` (why
+    the paths cannot be trusted to be complete: walk everything again) or None."""
 
-    def __init__(self, root: Path, fd: int, libc: ctypes.CDLL) -> None:
-        self.root = root
-        self._fd = fd
-        self._libc = libc
+    paths: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+    cookies: set[str] = field(default_factory=set)
+    rescan: str | None = None
 
-    @classmethod
-    def start(cls, root: Path) -> Watcher | None:
-        """Watch ``root``; None where changes could go unseen or inotify is not available."""
-        if not sys.platform.startswith("linux"):
-            return None
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)  # the C library the interpreter uses
-            fd = int(libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC))
-        except (OSError, AttributeError):
-            return None
-        if fd < 0:
-            return None
-        watcher = cls(root, fd, libc)
-        if not watcher._watch_all():
-            watcher.close()
-            return None
-        return watcher
-
-    def changed(self) -> bool:
-        """Whether a note or folder may have changed since the last call (or the start). New
-        folders are watched from now on. False only when the kernel reported nothing that
-        could touch a note (an editor's swap file, the index's own files are ignored)."""
-        changed = False
-        while True:
-            try:
-                data = os.read(self._fd, 65536)
-            except BlockingIOError:
-                break
-            except OSError:
+    def relevant(self, root: Path) -> bool:
+        """Whether a note may have changed: a note path, a folder, something deleted that
+        may have been a folder, or a rescan."""
+        if self.rescan:
+            return True
+        for rel in self.paths:
+            if rel.endswith(NOTE_SUFFIXES) or rel in self.deleted:
                 return True
-            if not data:
-                break
-            changed = self._relevant(data) or changed
-        if changed and not self._watch_all():
-            return True  # a folder could not be watched: the caller refreshes every time
-        return changed
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-
-    def _relevant(self, data: bytes) -> bool:
-        offset = 0
-        while offset + _EVENT.size <= len(data):
-            _, mask, _, length = _EVENT.unpack_from(data, offset)
-            name = data[offset + _EVENT.size : offset + _EVENT.size + length].rstrip(b"\0")
-            offset += _EVENT.size + length
-            if mask & _IN_IGNORED:
-                continue  # a watch removed: its folder's deletion was reported already
-            if mask & (_IN_Q_OVERFLOW | _IN_ISDIR | _IN_DELETE_SELF | _IN_MOVE_SELF) or not name:
-                return True
-            if name.decode(errors="replace").endswith(NOTE_SUFFIXES):
+            if os.path.isdir(os.path.join(root, rel)):
                 return True
         return False
 
-    def _watch_all(self) -> bool:
-        """Watch every folder (again: a folder already watched keeps its watch, a new one,
-        or one deleted and made again, gets one); False if one cannot be watched (a watch
-        limit, a network file system)."""
-        for directory, _, _ in walk(self.root, ordered=False):
-            if not _local(self._libc, directory):
-                return False
-            wd = int(self._libc.inotify_add_watch(self._fd, os.fsencode(directory), _MASK))
-            if wd < 0:
-                return False
-        return True
+
+class Watcher:
+    """Watches a notes folder (see the module docstring)."""
+
+    def __init__(self, root: Path, cookies: str, notify: object, tap: _Tap | None) -> None:
+        self.root = root
+        self.cookies = cookies
+        self._notify = notify
+        self._tap = tap
+        self._overflows = tap.overflows if tap else 0
+        self._numbers = itertools.count(1)
+        self._prefix = os.path.join(str(root), "")
+        self._cookie_prefix = os.path.join(cookies, "")
+
+    @classmethod
+    def start(
+        cls, root: Path, *, tap: bool = False, cookies_in: str | None = None
+    ) -> Watcher | None:
+        """Watch ``root``; None where changes could go unseen or watchfiles cannot watch
+        (another OS, a network file system, watchfiles not installed). ``tap``: see the
+        module docstring. Raises OSError when a watch limit is reached."""
+        if not sys.platform.startswith("linux") or not all_local(root):
+            return None
+        try:
+            from watchfiles._rust_notify import RustNotify
+        except ImportError:
+            return None
+        from papernotes.watchclient import runtime_dir
+
+        parent = cookies_in or runtime_dir()
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+        cookies = tempfile.mkdtemp(prefix="cookies-", dir=parent)
+        shared = _Tap.install() if tap else None
+        try:
+            notify = RustNotify([str(root), cookies], tap, False, 0, True, False)
+        except BaseException:
+            os.rmdir(cookies)
+            raise
+        return cls(root, cookies, notify, shared)
+
+    def cookie(self) -> str:
+        """Create a new cookie file: its event, once seen, is the barrier (see the module
+        docstring). Returns its name."""
+        name = str(next(self._numbers))
+        os.close(os.open(os.path.join(self.cookies, name), os.O_CREAT | os.O_WRONLY, 0o600))
+        return name
+
+    def collect(self, timeout_ms: int, debounce_ms: int = 50, step_ms: int = 2) -> Batch:
+        """The next batch of changes: waits up to ``timeout_ms`` for a first change, then
+        gathers changes until none came for ``step_ms`` (at most ``debounce_ms``)."""
+        from watchfiles._rust_notify import WatchfilesRustInternalError
+
+        batch = Batch()
+        try:
+            found = self._notify.watch(debounce_ms, step_ms, timeout_ms, None)  # type: ignore[attr-defined]
+        except (WatchfilesRustInternalError, OSError, RuntimeError) as exc:
+            batch.rescan = f"the watcher failed ({_brief(exc)})"
+            return batch
+        if isinstance(found, set):
+            for change, path in found:
+                self._classify(batch, change, path)
+        if self._tap is not None:
+            if batch.cookies:  # the debug output up to each cookie must have been read
+                self._tap.wait_for(self.cookies, batch.cookies)
+            overflows = self._tap.overflows
+            if overflows != self._overflows:
+                self._overflows = overflows
+                batch.rescan = "the kernel's event queue overflowed"
+        return batch
+
+    def sync(self, timeout: float = 5.0) -> Batch | None:
+        """Every change made before this call (one thread only: this one collects): the
+        batches up to a new cookie's, merged; None when the cookie was not seen in time."""
+        import time
+
+        name = self.cookie()
+        merged = Batch()
+        deadline = time.monotonic() + timeout
+        while name not in merged.cookies:
+            left = int((deadline - time.monotonic()) * 1000)
+            if left <= 0:
+                return None
+            batch = self.collect(left, debounce_ms=10, step_ms=1)
+            merged.paths |= batch.paths
+            merged.deleted |= batch.deleted
+            merged.cookies |= batch.cookies
+            merged.rescan = merged.rescan or batch.rescan
+        self.forget(merged.cookies)
+        return merged
+
+    def changed(self) -> bool:
+        """Whether a note or folder may have changed since the last call (or the start);
+        True when that cannot be known."""
+        batch = self.sync()
+        return batch is None or batch.relevant(self.root)
+
+    def forget(self, cookies: set[str]) -> None:
+        for name in cookies:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(self.cookies, name))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._notify.close()  # type: ignore[attr-defined]
+        for name in os.listdir(self.cookies) if os.path.isdir(self.cookies) else ():
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(self.cookies, name))
+        with contextlib.suppress(OSError):
+            os.rmdir(self.cookies)
+
+    def _classify(self, batch: Batch, change: int, path: str) -> None:
+        if path.startswith(self._cookie_prefix):
+            if change != _DELETED:
+                batch.cookies.add(path[len(self._cookie_prefix) :])
+            return
+        if not path.startswith(self._prefix):
+            if path == str(self.root) or path == self.cookies:
+                batch.rescan = "the notes folder itself was moved or deleted"
+            return
+        rel = path[len(self._prefix) :]
+        if os.sep != "/":  # pragma: no cover - Linux only
+            rel = rel.replace(os.sep, "/")
+        if any(part.startswith(".") for part in rel.split("/")):
+            return  # hidden: never a note (an editor's swap file, .git, .obsidian)
+        batch.paths.add(rel)
+        if change == _DELETED:
+            batch.deleted.add(rel)
+        else:
+            batch.deleted.discard(rel)
 
 
-def _local(libc: ctypes.CDLL, directory: str) -> bool:
+class _Tap:
+    """This process's stderr (file descriptor 2) taken over by a pipe, read by a thread:
+    notify's debug lines are counted (overflows, cookies) and dropped, anything else is
+    passed on to the stderr of before. One per process, installed by the first watcher
+    that asks for it."""
+
+    _installed: _Tap | None = None
+
+    def __init__(self, read_end: int, out: int) -> None:
+        self.overflows = 0
+        self._read = read_end
+        self._out = out
+        self._seen: dict[str, set[str]] = {}  # cookie folder -> cookie names read
+        self._cond = threading.Condition()
+        threading.Thread(target=self._run, name="papernotes-tap", daemon=True).start()
+
+    @classmethod
+    def install(cls) -> _Tap:
+        if cls._installed is None:
+            read_end, write_end = os.pipe()
+            with contextlib.suppress(OSError):  # F_SETPIPE_SZ: room for a burst of events
+                fcntl.fcntl(write_end, 1031, 1 << 20)
+            sys.stderr.flush()
+            saved = os.dup(2)
+            os.dup2(write_end, 2)
+            os.close(write_end)
+            sys.stderr = open(saved, "w", buffering=1, closefd=False)  # noqa: SIM115
+            cls._installed = cls(read_end, saved)
+        return cls._installed
+
+    def wait_for(self, folder: str, names: set[str], timeout: float = 5.0) -> None:
+        """Wait until notify's debug output about these cookies has been read (so that an
+        overflow reported before them is counted)."""
+        with self._cond:
+            self._cond.wait_for(lambda: names <= self._seen.get(folder, set()), timeout)
+            self._seen.get(folder, set()).difference_update(names)
+
+    def _run(self) -> None:
+        tail = b""
+        while True:
+            try:
+                chunk = os.read(self._read, 1 << 20)
+            except OSError:
+                return
+            if not chunk:
+                return
+            data = tail + chunk
+            lines = data.split(b"\n")
+            tail = lines.pop()
+            kept = []
+            found: list[tuple[str, str]] = []
+            for line in lines:
+                if line.startswith((b"raw-event=", b"raw-error=", b"watcher: ")):
+                    if _RESCAN in line:
+                        self.overflows += 1
+                    elif b"/cookies-" in line:
+                        found.extend(_cookies(line))
+                else:
+                    kept.append(line + b"\n")
+            if found:
+                with self._cond:
+                    for folder, name in found:
+                        self._seen.setdefault(folder, set()).add(name)
+                    self._cond.notify_all()
+            if kept:
+                with contextlib.suppress(OSError):
+                    os.write(self._out, b"".join(kept))
+
+
+def _cookies(line: bytes) -> list[tuple[str, str]]:
+    """``(cookie folder, cookie name)`` named in a debug line of notify."""
+    out = []
+    for part in line.split(b'"')[1::2]:
+        folder, _, name = part.rpartition(b"/")
+        if b"/cookies-" in folder and name.isdigit():
+            out.append((os.fsdecode(folder), name.decode()))
+    return out
+
+
+def all_local(root: Path) -> bool:
+    """Whether every folder of ``root`` (those :func:`walk` visits) is on a local file system."""
+    return all(local(directory) for directory, _, _ in walk(root, ordered=False))
+
+
+def local(directory: str | os.PathLike[str]) -> bool:
     """Whether ``directory`` is on a file system whose every change this kernel sees."""
+    if not sys.platform.startswith("linux"):
+        return False
     buffer = ctypes.create_string_buffer(512)  # struct statfs; f_type comes first
+    libc = ctypes.CDLL(None, use_errno=True)  # the C library the interpreter uses
     if int(libc.statfs(os.fsencode(directory), buffer)) != 0:
         return False
     (kind,) = struct.unpack_from("l", buffer)
     return (kind & 0xFFFFFFFF) in LOCAL_FILE_SYSTEMS
+
+
+def _brief(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text if len(text) <= 120 else text[:119] + "…"

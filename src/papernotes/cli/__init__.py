@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "mark": "fields:mark_cmd",
     "rate": "fields:rate_cmd",
     "cite": "cite:cite_cmd",
+    "watch": "watch:watch_cmd",
 }
 
 

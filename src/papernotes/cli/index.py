@@ -67,7 +67,9 @@ def index_cmd(ctx: click.Context, rebuild: bool, status: bool, embed: bool, fmt:
         for notice in index.notices:
             click.echo(safe(notice), err=True)
         if status:
-            print_status(index.status(), fmt)
+            from papernotes.watchclient import status as watcher_status
+
+            print_status(index.status(), fmt, watcher_status(store.root))
         else:
             assert index.report is not None
             elapsed = time.perf_counter() - started

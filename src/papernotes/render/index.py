@@ -72,10 +72,11 @@ def print_refresh(report: RefreshReport, status: IndexStatus, seconds: float, fm
     )
 
 
-def print_status(status: IndexStatus, fmt: str) -> None:
-    """``papernotes index --status``."""
+def print_status(status: IndexStatus, fmt: str, watcher: dict[str, Any] | None = None) -> None:
+    """``papernotes index --status``; ``watcher``: what the change watcher said, if one
+    answered."""
     if fmt == "json":
-        print_json(_status_record(status))
+        print_json({**_status_record(status), "watcher": watcher})
         return
     state = "up to date"
     if status.pending:
@@ -86,6 +87,21 @@ def print_status(status: IndexStatus, fmt: str) -> None:
     click.echo(f"notes:    {status.notes} indexed{skipped}")
     click.echo(f"state:    {state}")
     click.echo(f"versions: schema {status.schema_version}, parser {status.parser_version}")
+    click.echo(f"watcher:  {_watcher_line(watcher)}")
+
+
+def _watcher_line(watcher: dict[str, Any] | None) -> str:
+    if watcher is None:
+        return "none (every command stats every note; see papernotes watch)"
+    state = safe(str(watcher.get("state")))
+    where = f"pid {watcher.get('pid')}, token {safe(str(watcher.get('token')))}"
+    if state != "serving":
+        return f"{state}: {safe(str(watcher.get('reason')))} ({where}); commands stat every note"
+    behind = watcher.get("behind", 0)
+    noun = "change" if behind == 1 else "changes"
+    return (
+        f"serving ({where}); {behind} {noun} behind, caught up in {watcher.get('answered_ms')} ms"
+    )
 
 
 def _status_record(status: IndexStatus) -> dict[str, Any]:
