@@ -49,11 +49,11 @@ def test_errors_warnings_and_summary(kb: Path) -> None:
         "notes/a.md:4: error: duplicate alias 'dpo' (also in notes/b.md:4)\n"
         "notes/b.md:3: error: duplicate arXiv id '2305.18290' (also in notes/a.md:3)\n"
         "notes/b.md:4: error: duplicate alias 'dpo' (also in notes/a.md:4)\n"
-        "notes/c.md:3: error: year: not a year: 'twenty' (expected a number like 2023)\n"
+        "notes/c.md:3: warning: year: not a year: 'twenty' (expected a number like 2023)\n"
         "notes/d.md:3: warning: unknown key 'autors': did you mean 'authors'?\n"
         "notes/d.md:4: error: related: no note with id 'nowhere'\n"
         "notes/d.md:6: warning: wikilink [[ghost]] points to no note\n"
-        "4 notes, 0 ok, 4 with errors, 2 warnings\n"
+        "4 notes, 1 ok, 3 with errors, 3 warnings\n"
     )
 
 
@@ -66,6 +66,20 @@ def test_duplicate_ids_name_both_files(kb: Path) -> None:
         "notes/x/same.md:1: error: duplicate id 'same' (also in notes/y/same.md:1)",
         "notes/y/same.md:1: error: duplicate id 'same' (also in notes/x/same.md:1)",
     ]
+
+
+def test_a_bad_value_is_a_warning_and_the_note_is_kept(kb: Path) -> None:
+    """Issue 14: ``rating: 4.5`` or ``status: finished`` does not hide the note; only front
+    matter that cannot be read does."""
+    write(kb, "a.md", "---\ntitle: A\nrating: 4.5\nstatus: finished\n---\n![[fig.png]]\n")
+    assert run("check") == (
+        0,
+        "notes/a.md:3: warning: rating: not a rating: '4.5' (expected 1 to 5)\n"
+        "notes/a.md:4: warning: status: unknown status 'finished' (expected one of to-read, "
+        "reading, read, skimmed)\n"
+        "1 note, 1 ok, 0 with errors, 2 warnings\n",
+    )
+    assert run("list", "--format", "ids") == (0, "a\n")
 
 
 def test_strict_counts_warnings(kb: Path) -> None:
@@ -86,21 +100,29 @@ def test_paths_limit_what_is_reported(kb: Path) -> None:
 
 def test_json_format(kb: Path) -> None:
     write(kb, "c.md", "---\ntitle: C\nyear: twenty\n---\n")
+    write(kb, "d.md", "---\ntitle: [D\n---\n")
     code, out = run("check", "--format", "json")
     assert code == 1
     assert json.loads(out) == {
-        "notes": 1,
-        "ok": 0,
+        "notes": 2,
+        "ok": 1,
         "with_errors": 1,
         "errors": 1,
-        "warnings": 0,
+        "warnings": 1,
         "diagnostics": [
             {
                 "path": "notes/c.md",
                 "line": 3,
-                "severity": "error",
+                "severity": "warning",
                 "message": "year: not a year: 'twenty' (expected a number like 2023)",
-            }
+            },
+            {
+                "path": "notes/d.md",
+                "line": 3,
+                "severity": "error",
+                "message": "invalid YAML front matter: did not find expected ',' or ']' "
+                "(while parsing a flow sequence)",
+            },
         ],
     }
 

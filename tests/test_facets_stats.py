@@ -98,7 +98,7 @@ def test_stats_exact(notes: Path) -> None:
 
 
 def test_stats_counts_notes_with_errors(notes: Path) -> None:
-    (notes / "bad.md").write_text("---\ntitle: T\nyear: twenty\n---\n", encoding="utf-8")
+    (notes / "bad.md").write_text("---\ntitle: [T\n---\n", encoding="utf-8")
     result = run(notes, "stats")
     assert result.stdout.splitlines()[0] == (
         "5 notes (1 more with errors, skipped: run papernotes check)"

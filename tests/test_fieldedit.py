@@ -475,10 +475,10 @@ def test_any_set_and_unset_round_trips(template: str, key_value: tuple[str, str]
 # -- the real collections --------------------------------------------------------------------------
 
 REAL = {  # collection: notes that parse (the others are refused by the parser, never edited)
-    "literature-notes": 19,
+    "literature-notes": 20,
     "maomaocv.github.io": 83,
     "papers-I-read": 145,
-    "pemami4911.github.io": 47,
+    "pemami4911.github.io": 49,
     "rhizome": 113,
 }
 REAL_EDITS = ["tag +zz-test", "topic +zz", "set year=2001 reviewer=Me", "unset tags", "tag -zz"]

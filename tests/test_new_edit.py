@@ -133,11 +133,11 @@ def test_new_refuses(notes: Path, args: tuple[str, ...], code: int, message: str
 
 def test_new_never_overwrites_a_file(notes: Path) -> None:
     (notes / "sub").mkdir()
-    (notes / "broken-note.md").write_text("not a note: [", encoding="utf-8")
+    (notes / "broken-note.md").write_text("---\nnot a note: [\n---\n", encoding="utf-8")
     result = run(notes, "new", "Broken Note")
     assert result.exit_code == 1
     assert "already exists; not overwritten" in result.stderr
-    assert (notes / "broken-note.md").read_text(encoding="utf-8") == "not a note: ["
+    assert (notes / "broken-note.md").read_text(encoding="utf-8") == "---\nnot a note: [\n---\n"
 
 
 def test_new_slug_of_hostile_title_stays_inside(notes: Path) -> None:
@@ -169,12 +169,12 @@ def test_new_edit_runs_editor_then_checks(
 def test_new_edit_reports_errors(
     notes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    editor = fake_editor(tmp_path, 'printf -- "---\\nyear: twenty\\n---\\n" > "$last"')
+    editor = fake_editor(tmp_path, 'printf -- "---\\nyear: [twenty\\n---\\n" > "$last"')
     monkeypatch.setenv("VISUAL", f"'{editor}'")
     monkeypatch.setenv("EDITOR", "/nonexistent/editor")  # VISUAL wins
     result = run(notes, "new", "Soon Broken", "--edit")
     assert result.exit_code == 1
-    assert "year: not a year: 'twenty'" in result.stderr
+    assert "invalid YAML front matter" in result.stderr
     assert "fix the note and run papernotes check" in result.stderr
 
 

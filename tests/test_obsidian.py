@@ -113,7 +113,7 @@ def test_obsidian_note_parses() -> None:
     assert paper.tags == ("alignment/preference", "rlhf")
     assert paper.related == ("[[kto]]",)
     assert paper.extra["cssclasses"] == ["wide"]
-    assert paper.links == ("kto", "figure.png")
+    assert paper.links == ("kto",)  # ![[figure.png]] embeds an attachment, not a note
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,8 @@ import pytest
 from papernotes.errors import NoteError
 from papernotes.parse import MAX_BYTES, parse_bytes, parse_note, parse_text
 
+READING = {"strict": False, "understand": True}  # as parse_file reads a note
+
 
 def note(meta: str, body: str = "Body.\n") -> str:
     return f"---\n{meta}\n---\n{body}"
@@ -69,7 +71,20 @@ def note(meta: str, body: str = "Body.\n") -> str:
             "extra",
             {"reviewer": "Alice", "nested": {"a": 1}},
         ),
-        ("title: T\ndate: 2016-05-13", "extra", {"date": "2016-05-13"}),
+        ("title: T\ndate: 2016-05-13", "added", "2016-05-13"),  # Jekyll: the post's day
+        ('title:\t"T"\ndate: \t2016-01-26 2:20 PM', "added", "2016-01-26"),  # TAB after "key:"
+        ("title: T\ndate: 2016-05-13\nadded: 2017-01-02", "extra", {"date": "2016-05-13"}),
+        ("title: T\ndate: 0000-10-23", "extra", {"date": "0000-10-23"}),
+        (
+            "title: T\ntags: Power (Social sciences), to read",
+            "tags",
+            ("Power (Social sciences)", "to read"),
+        ),
+        ("title: T\ntags: IMPORTANT, read", "tags", ("IMPORTANT", "read")),
+        ("title: T\nread: 2024-02-08", "status", "read"),  # a read date means read
+        ("title: T\nread: 2024-02-08\nstatus: skimmed", "status", "skimmed"),
+        ("title: T\nread: 2024-02-08\nstatus: finished", "status", None),
+        ("title: T\nstatus: unread\ndateread:", "status", "to-read"),
     ],
 )
 def test_field_normalisation(meta: str, field: str, expected: Any) -> None:
@@ -91,38 +106,10 @@ def test_field_normalisation(meta: str, field: str, expected: Any) -> None:
             4,
             "TAB character in YAML front matter (use spaces)",
         ),
-        ('---\ntitle:\t"T"\n---\n', 2, "TAB character in YAML front matter (use spaces)"),
         (
-            "---\ntitle: T\nyear: twenty\n---\n",
+            "---\ntitle: T\n\tyear: 2023\n---\n",
             3,
-            "year: not a year: 'twenty' (expected a number like 2023)",
-        ),
-        ("---\ntitle: T\nrating: 7\n---\n", 3, "rating: rating must be 1 to 5, not 7"),
-        (
-            "---\ntitle: T\nstatus: maybe\n---\n",
-            3,
-            "status: unknown status 'maybe' (expected one of to-read, reading, read, skimmed)",
-        ),
-        (
-            "---\ntitle: T\narxiv: not-an-id\n---\n",
-            3,
-            "arxiv: not an arXiv id or URL: 'not-an-id' (expected like 2305.18290)",
-        ),
-        (
-            "---\ntitle: T\nread: someday\n---\n",
-            3,
-            "read: not a date: 'someday' (expected YYYY-MM-DD or YYYY-MM)",
-        ),
-        ("---\ntitle: [a, b]\n---\n", 2, "title: expected text, got a list"),
-        (
-            "---\nyear: 2020\n---\nno heading\n",
-            2,
-            "missing title (add 'title:' to the front matter)",
-        ),
-        (
-            "no front matter and no heading\n",
-            1,
-            "no front matter and no '# heading': missing title",
+            "TAB character in YAML front matter (use spaces)",
         ),
         (
             "---\ntitle: T\n  bad: indent\n---\n",
@@ -157,16 +144,132 @@ def test_errors_name_the_line(text: str, line: int, message: str) -> None:
     assert first.message.startswith(message)
 
 
+# A value its key cannot use: (note text, line, message, what the paper keeps of it as text)
+BAD_VALUES = [
+    (
+        "---\ntitle: T\nyear: twenty\n---\n",
+        3,
+        "year: not a year: 'twenty' (expected a number like 2023)",
+        {"year": "twenty"},
+    ),
+    (
+        "---\ntitle: T\nyear: 2023/2024\n---\n",
+        3,
+        "year: not a year: '2023/2024' (expected a number like 2023)",
+        {"year": "2023/2024"},
+    ),
+    ("---\ntitle: T\nrating: 7\n---\n", 3, "rating: rating must be 1 to 5, not 7", {"rating": 7}),
+    (
+        "---\ntitle: T\nrating: 4.5\n---\n",
+        3,
+        "rating: not a rating: '4.5' (expected 1 to 5)",
+        {"rating": 4.5},
+    ),
+    (
+        "---\ntitle: T\nstatus: finished\n---\n",
+        3,
+        "status: unknown status 'finished' (expected one of to-read, reading, read, skimmed)",
+        {"status": "finished"},
+    ),
+    (
+        "---\ntitle: T\narxiv: not-an-id\n---\n",
+        3,
+        "arxiv: not an arXiv id or URL: 'not-an-id' (expected like 2305.18290)",
+        {"arxiv": "not-an-id"},
+    ),
+    (
+        "---\ntitle: T\nread: someday\n---\n",
+        3,
+        "read: not a date: 'someday' (expected YYYY-MM-DD or YYYY-MM)",
+        {"read": "someday"},
+    ),
+    (
+        "---\ntitle: T\ntags: [a, {b: 1, c: 2}]\n---\n",
+        3,
+        "tags: item 2 is a mapping, expected text",
+        {"tags": ["a", {"b": 1, "c": 2}]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message", "kept"), BAD_VALUES)
+def test_a_bad_value_is_a_warning_and_kept_as_text(
+    text: str, line: int, message: str, kept: dict[str, Any]
+) -> None:
+    """One bad value does not hide the note: it is said at its line and kept as written."""
+    result = parse_text(text, "notes/bad.md", **READING)
+    assert result.paper is not None and result.paper.title == "T"
+    assert [(d.line, d.severity, d.message) for d in result.diagnostics] == [
+        (line, "warning", message)
+    ]
+    assert dict(result.paper.extra) == kept
+    key = next(iter(kept))
+    assert getattr(result.paper, key) in (None, ())
+
+
+@pytest.mark.parametrize(("text", "line", "message", "kept"), BAD_VALUES)
+def test_strict_makes_a_bad_value_an_error(
+    text: str, line: int, message: str, kept: dict[str, Any]
+) -> None:
+    """For a value typed on the command line, or an editor (the default): an error."""
+    result = parse_text(text, "notes/bad.md")
+    assert result.paper is None
+    assert [(d.line, d.severity, d.message) for d in result.diagnostics] == [
+        (line, "error", message)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "strict", "lenient", "title"),
+    [
+        (
+            "---\ntitle: [a, b]\n---\n",
+            2,
+            "title: expected text, got a list",
+            "title: expected text, got a list",
+            "bad",
+        ),
+        (
+            "---\nyear: 2020\n---\nno heading\n",
+            2,
+            "missing title (add 'title:' to the front matter)",
+            "missing title (add 'title:' to the front matter); title taken from the file name",
+            "bad",
+        ),
+        (
+            "no front matter and no heading\n",
+            1,
+            "no front matter and no '# heading': missing title",
+            "no front matter and no '# heading'; title taken from the file name",
+            "bad",
+        ),
+    ],
+)
+def test_a_missing_title_is_the_file_name(
+    text: str, line: int, strict: str, lenient: str, title: str
+) -> None:
+    result = parse_text(text, "notes/bad.md", **READING)
+    assert result.paper is not None and result.paper.title == title
+    assert (line, lenient) in [(d.line, d.message) for d in result.diagnostics]
+    assert {d.severity for d in result.diagnostics} == {"warning"}
+    strict_result = parse_text(text, "notes/bad.md")
+    assert strict_result.paper is None
+    assert (strict_result.errors[0].line, strict_result.errors[0].message) == (line, strict)
+
+
 def test_every_problem_reported_once() -> None:
-    result = parse_text(note("title: T\nyear: twenty\nrating: 9\nstatus: nope"), "n.md")
-    assert [d.line for d in result.errors] == [3, 4, 5]
+    text = note("title: T\nyear: twenty\nrating: 9\nstatus: nope")
+    assert [d.line for d in parse_text(text, "n.md").errors] == [3, 4, 5]
+    result = parse_text(text, "n.md", **READING)
+    assert [d.line for d in result.warnings] == [3, 4, 5]
+    assert result.paper is not None and set(result.paper.extra) == {"year", "rating", "status"}
 
 
 def test_error_string_is_path_line_message() -> None:
     with pytest.raises(NoteError) as info:
-        parse_note("notes/bad.md", b"---\ntitle: T\nyear: twenty\n---\n")
+        parse_note("notes/bad.md", b"---\ntitle: T\n\tyear: 2023\n---\n")
     assert str(info.value) == (
-        "notes/bad.md:3: error: year: not a year: 'twenty' (expected a number like 2023)"
+        "notes/bad.md:3: error: TAB character in YAML front matter (use spaces)"
     )
     assert (info.value.path, info.value.line) == ("notes/bad.md", 3)
 
@@ -207,11 +310,49 @@ def test_empty_front_matter_takes_heading_title_with_warning() -> None:
 
 
 def test_no_front_matter_takes_heading_title_with_warning() -> None:
-    result = parse_text("Intro\n# Author - Title - 2019\n", "lit/n.md")
-    assert result.paper is not None and result.paper.title == "Author - Title - 2019"
+    result = parse_text("Intro\n# A Heading Title\n", "lit/n.md")
+    assert result.paper is not None and result.paper.title == "A Heading Title"
     assert [str(d) for d in result.diagnostics] == [
         "lit/n.md:2: warning: no front matter; title taken from the heading"
     ]
+
+
+@pytest.mark.parametrize(
+    ("heading", "title", "authors", "year"),
+    [
+        ("# Sönke Ahrens - How To Take Smart Notes - 2017", "How To Take Smart Notes", "Sönke Ahrens", 2017),  # noqa: E501
+        ("# Paul Graham - Keep Your Identity Small - February 2009", "Keep Your Identity Small", "Paul Graham", 2009),  # noqa: E501
+        (
+            "# Erlend Hamberg - GTD in 15 minutes – A Pragmatic Guide - Part 2 - 2010",
+            "GTD in 15 minutes – A Pragmatic Guide - Part 2",
+            "Erlend Hamberg",
+            2010,
+        ),
+    ],
+)  # fmt: skip
+def test_a_literature_note_heading_gives_authors_title_and_year(
+    heading: str, title: str, authors: str, year: int
+) -> None:
+    result = parse_text(f"{heading}\n\n- a note\n", "lit/n.md", **READING)
+    assert result.paper is not None
+    assert (result.paper.title, result.paper.authors, result.paper.year) == (
+        title,
+        (authors,),
+        year,
+    )
+    assert [str(d) for d in result.diagnostics] == [
+        "lit/n.md:1: warning: no front matter; title, authors and year taken from the heading"
+    ]
+    written = parse_text(f"{heading}\n", "lit/n.md").paper
+    assert written is not None and written.title == heading[2:] and written.authors == ()
+
+
+@pytest.mark.parametrize(
+    "heading", ["# Plato - The Republic", "# Robert Jordan - DRdZ 01 - Die Suche", "# A - 0999"]
+)
+def test_other_headings_are_whole_titles(heading: str) -> None:
+    paper = parse_text(f"{heading}\n", "n.md", **READING).paper
+    assert paper is not None and paper.title == heading[2:] and paper.authors == ()
 
 
 def test_toml_front_matter() -> None:
@@ -237,3 +378,12 @@ def test_wikilinks_are_links() -> None:
     body = "See [[dpo]], [[rlhf-paper|RLHF]] and [[dpo#Method]]; not [link](x).\n"
     paper = parse_note("n.md", note("title: T", body).encode())
     assert paper.links == ("dpo", "rlhf-paper")
+
+
+def test_embeds_and_attachments_are_not_links_between_notes() -> None:
+    body = (
+        "![[99_attachments/zotero/x/fig-3.png]] ![[other-note]] [[paper.pdf]] "
+        "[[Node.js]] [[Mistral 7B v0.1]] ![[clip.webm]] [[note.md]] ![[scan.xyz]]\n"
+    )
+    paper = parse_note("n.md", note("title: T", body).encode())
+    assert paper.links == ("other-note", "Node.js", "Mistral 7B v0.1", "note.md")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import string
 
 from hypothesis import HealthCheck, given, settings
@@ -80,8 +81,15 @@ def papers(draw: st.DrawFn) -> Paper:
 @SETTINGS
 @given(papers())
 def test_round_trip(paper: Paper) -> None:
-    text = dump(paper)
-    assert parse_note(paper.path, text.encode("utf-8")) == paper
+    """The front matter as written reads back exactly; as understood, a read date without a
+    status means read (the random bodies hold no inline field or abstract section)."""
+    data = dump(paper).encode("utf-8")
+    assert parse_bytes(data, paper.path).paper == paper
+    understood = paper
+    if paper.read and not paper.status:
+        understood = dataclasses.replace(paper, status="read")
+    if "::" not in paper.body and "bstract" not in paper.body:
+        assert parse_note(paper.path, data) == understood
 
 
 @SETTINGS

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from papernotes.cli import cli
 from papernotes.index import SCHEMA_VERSION
+from papernotes.model import PARSER_VERSION
 
 NOTES = {
     "dpo": """---
@@ -204,7 +205,7 @@ def test_hostile_note_text_is_printed_harmlessly(notes: Path) -> None:
 
 def test_skipped_notes_are_counted_in_one_line(notes: Path) -> None:
     (notes / "broken.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
-    (notes / "broken2.md").write_text("no front matter, no heading\n", encoding="utf-8")
+    (notes / "broken2.md").write_bytes(b"---\ntitle: caf\xe9\n---\n")  # not UTF-8
     result = run(notes, "search", "mixtral", "--format", "ids")
     assert result.stdout == "mixtral\n"
     assert result.stderr == "2 notes skipped: run papernotes check\n"
@@ -234,7 +235,7 @@ def test_index_status(notes: Path) -> None:
     assert lines[2:] == [
         "notes:    4 indexed",
         "state:    1 note files changed since the last refresh",
-        f"versions: schema {SCHEMA_VERSION}, parser 1",
+        f"versions: schema {SCHEMA_VERSION}, parser {PARSER_VERSION}",
     ]
     assert run(notes, "index", "--status", "--rebuild").exit_code == 2
 

@@ -146,10 +146,10 @@ def test_notices_and_paths_are_made_harmless(
 
 def test_check_names_a_hostile_file_harmlessly(tmp_path: Path) -> None:
     notes = hostile_kb(tmp_path)
-    (notes / f"bad{OSC52}.md").write_text("---\ntitle: Bad\nyear: twenty\n---\n", "utf-8")
+    (notes / f"bad{OSC52}.md").write_text("---\ntitle: Bad\n\tyear: 2020\n---\n", "utf-8")
     checked = run(notes, "check")
     assert checked.exit_code == 1
-    assert "bad\\x1b]52;c;ZWNobyBwd25lZA==\\x07.md:3: error: year: not a year" in checked.stdout
+    assert "bad\\x1b]52;c;ZWNobyBwd25lZA==\\x07.md:3: error: TAB character" in checked.stdout
     assert not FORBIDDEN.findall(checked.output)
     (notes / f"taken{OSC52}.md").write_text("---\nid: taken\ntitle: Taken\n---\n", "utf-8")
     refused = run(notes, "new", "Some Title", "--id", "taken")  # names the note's file

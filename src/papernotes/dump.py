@@ -25,6 +25,8 @@ def front_matter(paper: Paper) -> dict[str, Any]:
             continue
         if value is None or value == () or value == "":
             continue
+        if key == "abstract" and paper.abstract_in_body():
+            continue  # the body's "## Abstract" says it: once
         meta[key] = list(value) if isinstance(value, tuple) else value
     for key, value in paper.extra.items():
         if key not in meta:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -77,27 +77,56 @@ def load(part: Split, problems: list[FrontMatterError] | None = None) -> dict[An
     if part.kind == "none" or not part.meta_text.strip():
         return {}
     if part.kind == "toml":
-        return _load_toml(part)
+        return _load_toml(part, [] if problems is None else problems)
     return _load_yaml(part, [] if problems is None else problems)
 
 
-def _load_toml(part: Split) -> dict[Any, Any]:
+# "year = " with nothing after it, as a template leaves it: TOML refuses the whole file
+_EMPTY_TOML = re.compile(r"""^\s*(?P<key>"[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=\s*(?:#.*)?$""")
+MAX_EMPTY_TOML = 20  # such lines read as empty in one note; more is not a note half-filled
+
+
+def _load_toml(part: Split, problems: list[FrontMatterError]) -> dict[Any, Any]:
+    """TOML front matter; a key with no value (``year = ``) reads as empty, with a warning,
+    as ``year:`` does in YAML."""
+    lines = part.meta_text.split("\n")
+    emptied: list[FrontMatterError] = []
+    while True:
+        try:
+            data = _parse_toml("\n".join(lines), part.meta_line)
+            break
+        except _TomlError as exc:
+            index = exc.line - part.meta_line
+            empty = _EMPTY_TOML.match(lines[index]) if 0 <= index < len(lines) else None
+            if empty is None or len(emptied) >= MAX_EMPTY_TOML:
+                raise FrontMatterError(exc.line, exc.message) from None
+            key = empty.group("key").strip("\"'")
+            emptied.append(FrontMatterError(exc.line, f"{key}: no value after '='; read as empty"))
+            lines[index] = ""
+    problems.extend(emptied)
+    _check_size(data, part.meta_line, "TOML")
+    return data
+
+
+class _TomlError(FrontMatterError):
+    """tomllib's complaint, at a line of the file."""
+
+
+def _parse_toml(text: str, first_line: int) -> dict[Any, Any]:
     import tomllib
 
     try:
-        data = tomllib.loads(part.meta_text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        text = str(exc)
-        match = _TOML_POS.search(text)
-        line = part.meta_line + int(match.group(1)) - 1 if match else part.meta_line
-        message = _TOML_POS.sub("", text).strip()
-        raise FrontMatterError(line, f"invalid TOML front matter: {message}") from None
+        message = str(exc)
+        match = _TOML_POS.search(message)
+        line = first_line + int(match.group(1)) - 1 if match else first_line
+        message = _TOML_POS.sub("", message).strip()
+        raise _TomlError(line, f"invalid TOML front matter: {message}") from None
     except RecursionError:
-        raise FrontMatterError(part.meta_line, _TOO_DEEP.format("TOML")) from None
+        raise FrontMatterError(first_line, _TOO_DEEP.format("TOML")) from None
     except ValueError:  # an integer of more digits than Python converts
-        raise FrontMatterError(part.meta_line, _TOO_LONG.format("TOML")) from None
-    _check_size(data, part.meta_line, "TOML")
-    return data
+        raise FrontMatterError(first_line, _TOO_LONG.format("TOML")) from None
 
 
 _TAB_SEPARATOR = re.compile(r"^ *\t|^\s*(?:- +)?[^\s:#'\"][^:'\"]*: *\t")
@@ -182,17 +211,26 @@ _TIMESTAMP = re.compile(
 )
 
 
+# A TAB between "key:" and its value (Jekyll sites have them: "title:\t..."): separation
+# whitespace to YAML 1.2 and libyaml, an error to YAML 1.1 and PyYAML's pure loader. Read as
+# a space, so the note is read whichever way PyYAML was built. A TAB in indentation stays an
+# error (YAML forbids it everywhere).
+_SEPARATOR_TAB = re.compile(r"^( *(?:- +)?[^\s:#'\"][^:'\"\t\n]*:)[ \t]*\t[ \t]*", re.M)
+
+
 def _load_yaml(part: Split, problems: list[FrontMatterError]) -> dict[Any, Any]:
     from papernotes import simpleyaml
 
+    if "\t" in part.meta_text:
+        part = replace(part, meta_text=_SEPARATOR_TAB.sub(r"\1 ", part.meta_text))
     simple = simpleyaml.load(part.meta_text)  # PyYAML's answer, when the form is simple
     if simple is not None:
         _check_size(simple, part.meta_line, "YAML")
         return simple
     import yaml
 
-    # libyaml accepts a TAB after "key:"; PyYAML's pure loader and the YAML 1.1 spec do not.
-    # Refuse it up front, so the answer does not depend on how PyYAML was built.
+    # What is left of TABs (in indentation, after a "- "): libyaml accepts some that PyYAML's
+    # pure loader does not. Refuse them up front, so the answer does not depend on the build.
     for offset, source in enumerate(part.meta_text.split("\n")):
         if "\t" in source and _TAB_SEPARATOR.match(source):
             raise FrontMatterError(

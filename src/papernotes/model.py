@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from papernotes import sections
+
 # Bump when the same file would parse differently (parse.py); the index then rebuilds itself.
 # It lives here, not in parse.py, so that checking the index needs no YAML import.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 
 STATUSES = ("to-read", "reading", "read", "skimmed")
 
@@ -76,6 +78,23 @@ class Paper:
     def line_of(self, key: str) -> int:
         """The line where front-matter ``key`` starts (1 when unknown)."""
         return self.key_lines.get(key, 1)
+
+    def abstract_in_body(self) -> bool:
+        """Whether the abstract is the body's ``## Abstract`` section (the section, not a
+        front-matter ``abstract``, says it): show it once, search it once."""
+        if not self.abstract:
+            return False
+        found = sections.abstract_section(self.body)
+        return found is not None and found.text == self.abstract
+
+    def body_text(self) -> str:
+        """The body as the reader's text, for search and snippets: without the ``## Abstract``
+        section when it is the abstract (a field of its own) and without the importers'
+        ``## Source`` list (provenance: seed file names are not note text)."""
+        abstract = sections.abstract_section(self.body) if self.abstract else None
+        if abstract is not None and abstract.text != self.abstract:
+            abstract = None
+        return sections.without(self.body, [abstract, sections.source_section(self.body)])
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-compatible data (lists, not tuples)."""

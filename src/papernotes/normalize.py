@@ -147,7 +147,9 @@ def text(value: Any) -> str:
 
 
 def string_list(value: Any, *, split_spaces: bool = False, strip_hash: bool = False) -> list[str]:
-    """A list of strings from a list or a comma-separated string; null and empty items dropped."""
+    """A list of strings from a list or a comma-separated string; null and empty items dropped.
+    ``split_spaces``: a string without commas is split on spaces (``#ml #rlhf``); one with
+    commas on commas only (``Power (Social sciences), to read`` is two tags)."""
     if value is None:
         return []
     if isinstance(value, dict):
@@ -156,9 +158,8 @@ def string_list(value: Any, *, split_spaces: bool = False, strip_hash: bool = Fa
     if isinstance(value, (list, tuple)):
         raw = value
     else:
-        raw = _text(value).split(",")
-        if split_spaces:
-            raw = [word for item in raw for word in item.split()]
+        text = _text(value)
+        raw = text.split(",") if "," in text or not split_spaces else text.split()
     out: dict[str, None] = {}  # the words in order, each once (a list's "in" was quadratic)
     for position, item in enumerate(raw, 1):
         if item is None:

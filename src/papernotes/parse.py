@@ -7,12 +7,12 @@ import os
 import re
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from papernotes import normalize
-from papernotes.errors import Diagnostic, NoteError
+from papernotes import normalize, understand
+from papernotes.errors import Diagnostic, NoteError, Severity
 from papernotes.frontmatter import FrontMatterError, Split, load, split
 from papernotes.model import KNOWN_KEYS, Paper
 from papernotes.model import PARSER_VERSION as PARSER_VERSION  # defined beside the model
@@ -23,10 +23,20 @@ MAX_BYTES = 5 * 1024 * 1024
 # Singular forms Obsidian and others accept for the list keys.
 SYNONYMS = {"alias": "aliases", "tag": "tags", "author": "authors", "topic": "topics"}
 
-_WIKILINK = re.compile(r"\[\[([^\[\]|#^\n]+)(?:[#^][^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
-# Written to run in linear time: "(.+?)\s*#*\s*$" took minutes on a heading with a few
-# thousand spaces in it. The closing "#"s and spaces are stripped by heading_text().
-_HEADING = re.compile(r"^#\s+(.+)$", re.MULTILINE)
+_WIKILINK = re.compile(
+    r"(?P<embed>!?)\[\[(?P<target>[^\[\]|#^\n]+)(?:[#^][^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]"
+)
+# Files a vault keeps beside its notes (Obsidian's attachment formats and common documents):
+# [[diagram.png]] and ![[paper.pdf]] link to a file, not to a note.
+ATTACHMENTS = frozenset(
+    (
+        *("avif", "bmp", "gif", "heic", "jpeg", "jpg", "png", "svg", "tif", "tiff", "webp"),
+        *("3gp", "flac", "m4a", "mkv", "mov", "mp3", "mp4", "ogg", "ogv", "wav", "webm"),
+        *("pdf", "epub", "djvu", "csv", "tsv", "xls", "xlsx", "doc", "docx", "odt", "ppt"),
+        *("pptx", "zip", "canvas", "excalidraw", "drawio", "base"),
+    )
+)
+_SUFFIX = re.compile(r"\.([A-Za-z0-9]{1,10})$")
 _YAML_KEY = re.compile(r"""^(?:"([^"]+)"\s*|'([^']+)'\s*|([^\s#'"\-?:][^:]*)):(?:\s|$)""")
 _TOML_KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""")
 
@@ -48,15 +58,27 @@ class ParseResult:
 
 
 def parse_note(path: str | Path, data: bytes | None = None) -> Paper:
-    """The Paper in ``path`` (read from disk unless ``data`` is given); NoteError otherwise."""
-    result = parse_bytes(data, str(path)) if data is not None else parse_file(path)
+    """The Paper in ``path`` (read from disk unless ``data`` is given) as the reading commands
+    see it (see :func:`parse_file`); NoteError otherwise."""
+    if data is None:
+        result = parse_file(path)
+    else:
+        result = parse_bytes(data, str(path), strict=False, understand=True)
     if result.paper is None:
         raise NoteError(result.errors)
     return result.paper
 
 
-def parse_file(path: str | Path, display: str | None = None) -> ParseResult:
-    """Read and parse one note file. ``display`` is the path shown in messages."""
+def parse_file(
+    path: str | Path,
+    display: str | None = None,
+    *,
+    strict: bool = False,
+    understand: bool = True,
+) -> ParseResult:
+    """Read and parse one note file as the index, ``check`` and every reading command see
+    it: understood and lenient (see :func:`parse_text`). ``display`` is the path shown in
+    messages."""
     shown = display if display is not None else str(path)
     try:
         data = _read(path)
@@ -66,7 +88,8 @@ def parse_file(path: str | Path, display: str | None = None) -> ParseResult:
         return _fail(shown, 1, "not a regular file (a FIFO, socket or device); not read")
     except OSError as exc:
         return _fail(shown, 1, f"cannot read file: {exc.strerror or exc}")
-    return parse_bytes(data, shown, stem=Path(path).stem)
+    stem = Path(path).stem
+    return parse_bytes(data, shown, stem=stem, strict=strict, understand=understand)
 
 
 class NotARegularFile(OSError):
@@ -101,8 +124,16 @@ def _read(path: str | Path) -> bytes:
         os.close(fd)
 
 
-def parse_bytes(data: bytes, path: str, stem: str | None = None) -> ParseResult:
-    """Decode and parse a note's bytes; ``stem`` is the default id (the file name's stem)."""
+def parse_bytes(
+    data: bytes,
+    path: str,
+    stem: str | None = None,
+    *,
+    strict: bool = True,
+    understand: bool = False,
+) -> ParseResult:
+    """Decode and parse a note's bytes; ``stem`` is the default id (the file name's stem).
+    ``strict`` and ``understand``: see :func:`parse_text`."""
     if len(data) > MAX_BYTES:
         limit = MAX_BYTES // (1024 * 1024)
         return _fail(path, 1, f"file is larger than {limit} MB; not a note (skipped)")
@@ -111,7 +142,7 @@ def parse_bytes(data: bytes, path: str, stem: str | None = None) -> ParseResult:
     except UndecodableText as exc:
         advice = ", not a Markdown note" if exc.binary else "; save as UTF-8"
         return _fail(path, exc.line, exc.reason + advice)
-    return parse_text(text, path, stem=stem)
+    return parse_text(text, path, stem=stem, strict=strict, understand=understand)
 
 
 class UndecodableText(ValueError):
@@ -135,8 +166,24 @@ def decode_text(data: bytes) -> str:
         raise UndecodableText(line, reason, binary=False) from None
 
 
-def parse_text(text: str, path: str, stem: str | None = None) -> ParseResult:
-    """Parse a decoded note."""
+def parse_text(
+    text: str,
+    path: str,
+    stem: str | None = None,
+    *,
+    strict: bool = True,
+    understand: bool = False,
+) -> ParseResult:
+    """Parse a decoded note. The defaults check the front matter as written, as editors and
+    validators need: a note reads back to what was written, a bad value is refused.
+
+    ``strict=False``: a value a known key cannot use (``rating: 4.5``) is a warning, the note
+    is read and the value kept as text among its extra keys (only front matter that cannot be
+    read fails the note). ``understand=True``: the note as papernotes understands it beyond
+    its front matter: Dataview inline fields, the ``## Abstract`` section as the abstract, a
+    title from ``Title::`` or the first alias when the heading is a template's, a read date
+    meaning read (see :mod:`papernotes.understand`). :func:`parse_file` reads with both, as
+    the index, ``check`` and every reading command do."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     default_id = stem if stem is not None else Path(path).stem
     kept: list[FrontMatterError] = []  # values taken as text: warnings
@@ -145,7 +192,8 @@ def parse_text(text: str, path: str, stem: str | None = None) -> ParseResult:
         meta = load(part, kept)
     except FrontMatterError as exc:
         return _fail(path, exc.line, exc.message)
-    return _build(meta, part, path, default_id, kept)
+    draft = Draft(path, part, "error" if strict else "warning", _key_lines(part))
+    return _build(draft, meta, default_id, kept, understand)
 
 
 def heading_text(text: str) -> str:
@@ -178,7 +226,15 @@ def _raw_value(part: Split, line: int) -> str | None:
     return value or None
 
 
+def _one_line(value: Any) -> str:
+    clean = normalize.text(value)
+    if "\n" in clean or not clean:
+        raise ValueError("must be one line of text")
+    return clean
+
+
 _FIELDS: dict[str, Callable[[Any], Any]] = {
+    "id": _one_line,
     "title": normalize.text,
     "aliases": normalize.string_list,
     "authors": normalize.authors,
@@ -196,93 +252,114 @@ _FIELDS: dict[str, Callable[[Any], Any]] = {
     "status": normalize.status,
     "rating": normalize.rating,
     "related": lambda v: normalize.string_list(v, strip_hash=False),
+    "abstract": normalize.text,
 }
 
 
+def field_name(key: str) -> str | None:
+    """The known field a key names (``Title`` and ``tag`` too), or None."""
+    lower = key.lower()
+    return lower if lower in KNOWN_KEYS else SYNONYMS.get(lower)
+
+
+@dataclass
+class Draft:
+    """A note being read: the fields found so far, the extra keys, where keys are, and what
+    is wrong. A value a field cannot use is reported with ``severity``."""
+
+    path: str
+    part: Split
+    severity: Severity
+    key_lines: dict[str, int]
+    fields: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    diags: list[Diagnostic] = field(default_factory=list)
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.part.meta_line if self.part.kind != "none" else 1)
+
+    def say(self, line: int, message: str, severity: Severity | None = None) -> None:
+        self.diags.append(Diagnostic(self.path, line, severity or self.severity, message))
+
+    def put(self, name: str, key: str, value: Any, line: int) -> bool:
+        """Field ``name`` from ``value`` (written as ``key`` at ``line``), normalised; a value
+        it cannot use is reported (and False returned)."""
+        try:
+            clean = _FIELDS[name](value)
+        except ValueError as exc:
+            self.say(line, f"{key}: {exc}")
+            return False
+        if name in self.fields and isinstance(clean, list):  # "tag:" and "tags:", say
+            clean = list(dict.fromkeys([*self.fields[name], *clean]))
+        self.fields[name] = clean
+        return True
+
+
 def _build(
+    draft: Draft,
     meta: dict[Any, Any],
-    part: Split,
-    path: str,
     default_id: str,
     kept: list[FrontMatterError],
+    understood: bool,
 ) -> ParseResult:
-    diags: list[Diagnostic] = []
-    key_lines = _key_lines(part)
-    fields: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-
-    def line_of(key: str) -> int:
-        return key_lines.get(key, part.meta_line if part.kind != "none" else 1)
-
-    def error(key: str, message: str) -> None:
-        diags.append(Diagnostic(path, line_of(key), "error", message))
-
+    part = draft.part
     for raw_key, value in meta.items():
         key = str(raw_key)
-        name = key.lower() if key.lower() in KNOWN_KEYS else SYNONYMS.get(key.lower())
+        name = field_name(key)
         if name is None:
-            extra[key] = normalize.plain(value)
+            draft.extra[key] = normalize.plain(value)
             continue
-        if line_of(key) != line_of(name):
-            key_lines.setdefault(name, line_of(key))
+        if draft.line_of(key) != draft.line_of(name):
+            draft.key_lines.setdefault(name, draft.line_of(key))
         if value is None or value == "" or value == []:
             continue  # an empty key says nothing
         if name == "arxiv" and isinstance(value, float):
-            value = _raw_value(part, line_of(key)) or repr(value)
-        clean: Any
-        try:
-            if name == "id":
-                clean = normalize.text(value)
-                if "\n" in clean or not clean:
-                    raise ValueError("must be one line of text")
-            elif name == "abstract":
-                clean = normalize.text(value)
-            else:
-                clean = _FIELDS[name](value)
-        except ValueError as exc:
-            error(key, f"{key}: {exc}")
-            continue
-        if name in fields and isinstance(clean, list):  # "tag:" and "tags:", say
-            clean = list(dict.fromkeys([*fields[name], *clean]))
-        fields[name] = clean
+            value = _raw_value(part, draft.line_of(key)) or repr(value)
+        if not draft.put(name, key, value, draft.line_of(key)):
+            draft.extra[key] = normalize.plain(value)  # kept as the user wrote it
 
     if kept:  # a field that could not use the text says why itself, on the same line
-        said = {d.line for d in diags}
-        diags += [
-            Diagnostic(path, k.line, "warning", k.message) for k in kept if k.line not in said
-        ]
-    body = part.body
-    title = fields.get("title")
-    if not title:
-        heading = _HEADING.search(body)
-        if heading and heading_text(heading.group(1)).strip():
-            title = heading_text(heading.group(1)).strip()
-            heading_line = part.body_line + body.count("\n", 0, heading.start())
-            why = "no front matter" if part.kind == "none" else "no title in the front matter"
-            diags.append(
-                Diagnostic(path, heading_line, "warning", f"{why}; title taken from the heading")
-            )
-        else:
-            if part.kind == "none":
-                error("title", "no front matter and no '# heading': missing title")
-            else:
-                error("title", "missing title (add 'title:' to the front matter)")
-    if any(d.severity == "error" for d in diags):
-        return ParseResult(None, tuple(diags))
+        said = {d.line for d in draft.diags}
+        for k in kept:
+            if k.line not in said:
+                draft.say(k.line, k.message, "warning")
+    if understood:
+        understand.read_inline_fields(draft)
+    title = understand.title(draft, default_id, understood)
+    if understood:
+        understand.derive(draft)
+    if any(d.severity == "error" for d in draft.diags):
+        return ParseResult(None, tuple(draft.diags))
 
-    links = tuple(dict.fromkeys(m.group(1).strip() for m in _WIKILINK.finditer(body)))
     values: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in fields.items() if k != "title"
+        k: tuple(v) if isinstance(v, list) else v for k, v in draft.fields.items() if k != "title"
     }
     values.setdefault("id", default_id)
     paper = Paper(
-        title=str(title),
+        title=title,
         **values,
-        extra=extra,
-        body=body,
-        links=links,
-        path=path,
-        key_lines=key_lines,
+        extra=draft.extra,
+        body=part.body,
+        links=links(part.body),
+        path=draft.path,
+        key_lines=draft.key_lines,
         body_line=part.body_line,
     )
-    return ParseResult(paper, tuple(diags))
+    return ParseResult(paper, tuple(draft.diags))
+
+
+def links(body: str) -> tuple[str, ...]:
+    """The notes ``body`` links to with ``[[wikilinks]]`` (``![[embeds]]`` of notes too), in
+    order, each once; links to attachments (``![[figure.png]]``, ``[[paper.pdf]]``) are not
+    links between notes."""
+    if "[[" not in body:
+        return ()
+    found: dict[str, None] = {}
+    for match in _WIKILINK.finditer(body):
+        target = match.group("target").strip()
+        suffix = _SUFFIX.search(target)
+        kind = suffix.group(1).lower() if suffix else "md"
+        if kind not in ("md", "markdown") and (match.group("embed") or kind in ATTACHMENTS):
+            continue
+        found[target] = None
+    return tuple(found)

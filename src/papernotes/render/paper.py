@@ -115,7 +115,7 @@ def connection_lines(conn: Connections) -> list[str]:
 def plain_lines(paper: Paper, conn: Connections, shown_path: str) -> list[str]:
     """Everything ``show`` prints, as plain lines."""
     lines = header_lines(paper, shown_path)
-    if paper.abstract:
+    if paper.abstract and not paper.abstract_in_body():  # else the body shows it
         lines += ["", "Abstract", _one_line(paper.abstract)]
     body = _body(paper)
     if body.strip():
@@ -166,7 +166,7 @@ def renderables(paper: Paper, conn: Connections, shown_path: str) -> list[Render
         out.append(Text(" · ").join(groups))
     status = " · ".join(_status(paper, stars=True))
     out.append(Text(f"{status}{' · ' if status else ''}{safe(shown_path)}", style="dim"))
-    if paper.abstract:
+    if paper.abstract and not paper.abstract_in_body():  # else the body shows it
         out += [Rule("Abstract", style="dim"), Text(_one_line(paper.abstract))]
     body = _body(paper)
     if body.strip():
