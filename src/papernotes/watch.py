@@ -241,8 +241,12 @@ class _Tap:
     def install(cls) -> _Tap:
         if cls._installed is None:
             read_end, write_end = os.pipe()
-            with contextlib.suppress(OSError):  # F_SETPIPE_SZ: room for a burst of events
-                fcntl.fcntl(write_end, 1031, 1 << 20)
+            for size in (4 << 20, 1 << 20):  # F_SETPIPE_SZ: room for a burst of events
+                try:
+                    fcntl.fcntl(write_end, 1031, size)
+                    break
+                except OSError:
+                    continue
             sys.stderr.flush()
             saved = os.dup(2)
             os.dup2(write_end, 2)
@@ -259,7 +263,10 @@ class _Tap:
             self._seen.get(folder, set()).difference_update(names)
 
     def _run(self) -> None:
+        # notify prints a line per event (a folder read by rg: one per note): the lines are
+        # counted and searched in bulk, never split unless something else was written
         tail = b""
+        debug = (b"raw-event=", b"raw-error=", b"watcher: ")
         while True:
             try:
                 chunk = os.read(self._read, 1 << 20)
@@ -268,32 +275,30 @@ class _Tap:
             if not chunk:
                 return
             data = tail + chunk
-            lines = data.split(b"\n")
-            tail = lines.pop()
-            kept = []
-            found: list[tuple[str, str]] = []
-            for line in lines:
-                if line.startswith((b"raw-event=", b"raw-error=", b"watcher: ")):
-                    if _RESCAN in line:
-                        self.overflows += 1
-                    elif b"/cookies-" in line:
-                        found.extend(_cookies(line))
-                else:
-                    kept.append(line + b"\n")
+            cut = data.rfind(b"\n") + 1
+            lines, tail = data[:cut], data[cut:]
+            if not lines:
+                continue
+            self.overflows += lines.count(_RESCAN)
+            found = _cookies(lines) if b"/cookies-" in lines else []
             if found:
                 with self._cond:
                     for folder, name in found:
                         self._seen.setdefault(folder, set()).add(name)
                     self._cond.notify_all()
-            if kept:
+            if lines.count(b"\n") != sum(lines.count(b"\n" + d) for d in debug) + (
+                lines.startswith(debug)
+            ):
+                kept = [line + b"\n" for line in lines.split(b"\n")[:-1]]
+                kept = [line for line in kept if not line.startswith(debug)]
                 with contextlib.suppress(OSError):
                     os.write(self._out, b"".join(kept))
 
 
-def _cookies(line: bytes) -> list[tuple[str, str]]:
-    """``(cookie folder, cookie name)`` named in a debug line of notify."""
+def _cookies(lines: bytes) -> list[tuple[str, str]]:
+    """``(cookie folder, cookie name)`` named in debug lines of notify."""
     out = []
-    for part in line.split(b'"')[1::2]:
+    for part in lines.split(b'"')[1::2]:
         folder, _, name = part.rpartition(b"/")
         if b"/cookies-" in folder and name.isdigit():
             out.append((os.fsdecode(folder), name.decode()))

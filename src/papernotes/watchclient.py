@@ -156,7 +156,15 @@ def vouched(index: Index) -> bool:
     """Whether the watcher of ``index``'s notes folder vouches that the index is up to date,
     now (see the module docstring); when it does, ``index`` is left pinned (its read
     transaction begun) on the state the watcher vouched for. Starts a watcher when the
-    settings ask for one and none runs."""
+    settings ask for one and none runs. ``$PAPERNOTES_WATCH_TRACE``: say the outcome on
+    stderr (for the benchmark)."""
+    answer = _vouched(index)
+    if os.environ.get("PAPERNOTES_WATCH_TRACE"):
+        sys.stderr.write(f"watcher: {last_outcome}\n")
+    return answer
+
+
+def _vouched(index: Index) -> bool:
     global last_outcome
     if index.location is None or index.identity is None or _exempt():
         last_outcome = "not asked"

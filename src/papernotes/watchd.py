@@ -118,7 +118,11 @@ class Service:
                     if self._start_watcher() is not None:
                         self._reopen("watching again")
                 continue
-            batch = self.watcher.collect(timeout_ms=500)
+            # look at the changes every 2 ms while commands ask (a barrier takes two looks),
+            # less often when none has for a while (each look wakes the process up)
+            quiet = time.monotonic() - self.last_question
+            step = 2 if quiet < 5 else 10 if quiet < 60 else 25
+            batch = self.watcher.collect(timeout_ms=250, step_ms=step)
             with watchclient.exempt():
                 self._handle(batch)
 
@@ -213,6 +217,7 @@ class Service:
             return
         self.generation = _generation(conn)
         if lagging:
+            _trim()
             self._set_state("serving", "")
 
     def _full(self, why: str, state: str = "restarting") -> None:
@@ -236,6 +241,7 @@ class Service:
                 )
             if _generation(conn) == before:
                 self.generation = before
+                _trim()  # a full refresh holds every note's stat for a moment: give it back
                 self._set_state("serving", "")
                 return
         self._set_state("restarting", "other processes keep writing to the index")
@@ -437,6 +443,16 @@ class Service:
                 conn.sendall(json.dumps(reply).encode() + b"\n")
             except OSError:
                 return
+
+
+def _trim() -> None:
+    """Give the memory freed by a large piece of work back to the system (glibc keeps it)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _identity(path: str, default: Any = None) -> Any:
