@@ -41,6 +41,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.delenv("EDITOR", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("COLUMNS", raising=False)  # output on a pipe: lines as long as they are
     # search by words only unless a test asks for meaning (tests/test_semantic.py): the
     # lexical engine's rankings are tested as such, and no test pays for the model by chance
     monkeypatch.setenv("PAPERNOTES_SEMANTIC", "off")

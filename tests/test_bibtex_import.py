@@ -54,7 +54,14 @@ def one(source: str) -> Paper:
         (r"Erd\H{o}s", "Erdős"),
         (r"\L{}ukasz", "Łukasz"),
         (r"The $\alpha$-helix", "The α-helix"),
-        (r"H$_2$O", "H_2O"),
+        (r"H$_2$O", "H$_2$O"),  # math stays math
+        (r"GPI's goal of \$10\^\{-7\}\$ contrast", "GPI's goal of $10^{-7}$ contrast"),  # Zotero
+        (r"\$\textbackslash sim N\^2\$ for", r"$\sim N^2$ for"),
+        (r"$x^2 + y_i$ and $\mathcal{O}(n)$", r"$x^2 + y_i$ and $\mathcal{O}(n)$"),
+        (r"(1+$\epsilon$)-approximation", "(1+ϵ)-approximation"),  # a lone symbol: its character
+        (r"\${$>\$$}90\textbackslash\%", r"$>$90\%"),
+        (r"{$\Delta\lambda$} and x\^{}y", "Δλ and x^y"),
+        (r"\^o and Na\^{\i}ve", "ô and Naîve"),
         (r"\textit{in vivo} and \emph{X}", "in vivo and X"),
         (r"{\em emphasis} \textbf{bold} \textsc{Bert}", "emphasis bold Bert"),
         (r"\texttt{code}", "code"),

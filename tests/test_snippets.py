@@ -65,3 +65,31 @@ def test_without_a_match_the_start_is_shown() -> None:
     text, spans = snippet(Paper(id="x", title="X", body=WORDS), Matcher.of([]))
     assert text == " ".join(WORDS.split()[:WINDOW]) + "…" and spans == ()
     assert snippet(Paper(id="x", title="X"), Matcher.of([])) == ("", ())
+
+
+SHIPPED = """
+## Abstract
+
+We introduce Mixtral, a sparse mixture of experts.
+
+## Notes
+
+Routing picks two experts per token.
+
+## Source
+
+- 001_8dbaf122da3361e9.txt: BasicLLM › More Readings
+"""
+
+
+def test_the_source_list_and_a_second_abstract_are_not_snippets() -> None:
+    """Issue 14: seed file names showed up in snippets as if they were note text."""
+    abstract = "We introduce Mixtral, a sparse mixture of experts."
+    paper = Paper(id="x", title="X", abstract=abstract, body=SHIPPED)
+    assert snippet(paper, Matcher.of([Text("basicllm", "word")])) == (abstract, ())
+    text, spans = snippet(paper, Matcher.of([Text("experts", "word")]))
+    assert text == abstract and len(spans) == 1
+    assert (
+        snippet(paper, Matcher.of([Text("routing", "word")]))[0]
+        == "Routing picks two experts per token."
+    )

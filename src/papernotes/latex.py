@@ -19,6 +19,16 @@ _UNESCAPED = re.compile(r"(?<!\\)((?:\\\\)*)([%&])")
 # Mendeley writes D\'\iaz, Beno\^\it: an accent on a dotless i glued to the next letters.
 _ACCENTED_DOTLESS = re.compile(r"""\\([`'^"~=.])\s*(?:\{\\([ij])\}|\\([ij]))""")
 _SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
+# Math stays math: $x^2 + y_i$ and $\mathcal{O}(n)$ are kept as written (pylatexenc made "x^2
+# + y_i" and "𝒪(n)" of them); a lone symbol ($\alpha$, {$>$} as Zotero writes ">") becomes
+# its character. An escaped \$ is a dollar sign, not math.
+_MATH = re.compile(r"(?<!\\)\$(?!\$)((?:[^$\\]|\\.)+?)(?<!\\)\$")
+_SYMBOL = r"(?:\\[A-Za-z]+|\\[^A-Za-z\s]|[^\w\s{}^_$\\])"
+_LONE_SYMBOLS = re.compile(rf"\s*{_SYMBOL}(?:\s*{_SYMBOL})*\s*")
+_KEPT = re.compile("\ue000([0-9]+)\ue001")  # where a kept formula goes back
+# \^ is a circumflex accent on a letter (\^o, \^{o}, \^\i); before anything else it is the
+# caret Zotero escapes that way: "\$10\^\{-7\}\$" is "$10^{-7}$", not "$10{\u0302-7}$".
+_CARET = re.compile(r"(?<!\\)\\\^(?![A-Za-z]|\{\s*\\?[A-Za-z]|\\[ij](?![A-Za-z]))")
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
 
@@ -34,16 +44,31 @@ def to_unicode(value: str, *, paragraphs: bool = False) -> str:
             text = text.replace("``", "\u201c").replace("''", "\u201d")
             text = text.replace("{", "").replace("}", "").replace("~", " ")
     else:
+        maths: list[str] = []
+        text = _MATH.sub(lambda m: _keep_math(m, maths), text)
         text = _ACCENTED_DOTLESS.sub(lambda m: f"\\{m[1]}{{{m[2] or m[3]}}}", text)
+        text = _CARET.sub(r"\\textasciicircum{}", text)
         text = _UNESCAPED.sub(r"\1\\\2", text)
         try:
             text = _converter().latex_to_text(text)
         except Exception:  # a third-party parser on arbitrary input: fall back to the raw text
             text = value.replace("{", "").replace("}", "")
+            maths = []
+        if maths:
+            text = _KEPT.sub(lambda m: maths[int(m[1])], text)
     if paragraphs:
         parts = (_SPACES.sub(" ", " ".join(p.split("\n"))).strip() for p in _paragraphs(text))
         return "\n\n".join(p for p in parts if p)
     return " ".join(text.replace("\xa0", " ").split())
+
+
+def _keep_math(match: re.Match[str], maths: list[str]) -> str:
+    """A formula left for pylatexenc when it is a lone symbol, else kept as written (behind a
+    placeholder that the conversion leaves alone)."""
+    if _LONE_SYMBOLS.fullmatch(match[1]):
+        return match[0]
+    maths.append(f"${match[1].strip()}$")
+    return f"\ue000{len(maths) - 1}\ue001"
 
 
 def _paragraphs(text: str) -> list[str]:

@@ -70,9 +70,11 @@ def fold(word: str) -> str:
 
 def snippet(paper: Paper, matcher: Matcher) -> tuple[str, tuple[Span, ...]]:
     """The best window of the abstract or the body, on one line, and where its matched
-    words are; the start of the abstract (or body) when nothing matches there."""
+    words are; the start of the abstract (or body) when nothing matches there. The body is
+    the reader's text: an ``## Abstract`` section that is the abstract is not searched twice,
+    and the importers' ``## Source`` list (seed file names) is not note text."""
     best: tuple[str, list[tuple[int, int]], list[bool]] | None = None
-    for source in (paper.abstract or "", paper.body):
+    for source in (paper.abstract or "", paper.body_text()):
         text = " ".join(_HEADING.sub("", source[:SCAN_CHARS]).split())
         tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
         if not tokens:

@@ -61,6 +61,21 @@ class LazyGroup(click.Group):
                 param.type = TEXT
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click does; a name that is no command is refused with the closest ones
+        (``serch``: did you mean 'search'?)."""
+        name = click.utils.make_str(args[0]) if args else ""
+        if args and name not in COMMANDS and not name.startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(name.lower(), COMMANDS, n=3, cutoff=0.6)
+            if close:
+                choices = " or ".join(repr(c) for c in close)
+                ctx.fail(f"No such command {name!r}. Did you mean {choices}?")
+        return super().resolve_command(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

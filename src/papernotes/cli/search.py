@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from papernotes.cli.common import format_option, get_kb
 
+# A word of the query that looks like an option ("-survey", "-tag:x"), carried through
+# click's parser: NUL cannot be in an argument, so it marks nothing a user typed.
+_WORD = "\x00"
+_LIMIT = re.compile(r"-n[0-9]*")
+
+
+class SearchCommand(click.Command):
+    """Options anywhere among the query's words. ``-survey`` (a negated word) is a word of
+    the query, never a cluster of short options (click read ``-nlp`` as ``-n lp``); a letter
+    alone (``-x``) is an option, refused when unknown; ``-h`` is help."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        kept: list[str] = []
+        for position, arg in enumerate(args):
+            if arg == "--":
+                kept += args[position:]
+                break
+            if arg.startswith("-") and not arg.startswith("--") and len(arg) > 1:
+                if arg == "-h" or _LIMIT.fullmatch(arg):
+                    pass
+                elif len(arg) == 2 and arg[1].isalpha():
+                    raise click.NoSuchOption(arg, ctx=ctx)
+                else:
+                    arg = _WORD + arg
+            kept.append(arg)
+        return super().parse_args(ctx, kept)
+
 
 @click.command(
     "search",
+    cls=SearchCommand,
     context_settings={"ignore_unknown_options": True, "help_option_names": ["--help"]},
 )
 @click.argument("query", nargs=-1, required=True)
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=10, show_default=True, help="Notes to show."
+    "--limit",
+    "-n",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Notes to show.",
 )
 @click.option(
     "--exact", is_flag=True, help="No typo correction, no other word forms: words as typed."
@@ -51,10 +86,10 @@ def search_cmd(
       rew*                  a prefix
       dpo OR ipo            either word; parentheses group: (dpo OR ipo) loss
       -survey, NOT survey   without the word (also -"a phrase", -tag:x)
-      title:dpo  author:rafailov  topic:alignment  venue:neurips  alias:  org:
-      abstract:  body:      words in one field (title:"reward model", author:rafail*)
-      tag:rlhf              the tag, or one nested under it (tag:llm matches llm/rlhf)
-      status:read  arxiv:2305.18290  doi:10.48550/...  id:...
+      title:dpo  author:oguz  topic:alignment  org:meta  alias:  venue:
+      abstract:  body:      words in one field (title:"reward model", author:ogu*)
+      tag:alignment         the tag, or one nested under it (tag:llm matches llm/rlhf)
+      status:read  arxiv:2305.18290  doi:10.48550/...  id:flame
       year:2023  year:2020..2023  year:>=2023  rating:>=4
       read:2024-02 (that month)  read:>=2024-01-15  published:2023  added:2024-01..2024-03
 
@@ -68,24 +103,25 @@ def search_cmd(
     Examples:
       papernotes search dpo
       papernotes search 'preference optimization -survey year:>=2023'
-      papernotes search 'title:"reward model" OR tag:rlhf' --limit 20
-      papernotes search 'author:rafailov' --format ids | xargs -n1 papernotes show
+      papernotes search 'title:"reward model" OR tag:alignment' --limit 20
+      papernotes search dpo -n 3
+      papernotes search 'author:oguz' --format ids | xargs -n1 papernotes show
       papernotes search mixtral --explain
       papernotes search 'which paper trains a model to judge its own outputs'
       papernotes search 'long context' --lexical
     """
     from papernotes.errors import NotFound
     from papernotes.render import safe
-    from papernotes.render.search import print_results
+    from papernotes.render.search import cut_short, footer, print_results
     from papernotes.search import search
 
-    if query == ("-h",):  # -h is a negated word elsewhere in a query ("-math")
+    if "-h" in query:  # typed alone; "-math" is a negated word
         click.echo(ctx.get_help())
         return
     for word in query:
         if word.startswith("--") and len(word) > 2:
             raise click.NoSuchOption(word.split("=")[0], ctx=ctx)
-    text = " ".join(query)
+    text = " ".join(word.removeprefix(_WORD) for word in query)
     kb = get_kb(ctx)
     result = search(
         kb,
@@ -93,7 +129,6 @@ def search_cmd(
         limit=limit,
         exact=exact,
         explain=explain,
-        count=fmt == "table",
         mode=mode or "auto",
     )
     for notice in result.notices:
@@ -104,3 +139,5 @@ def search_cmd(
         shown = [f"{safe(paper_id)}  {safe(title)}" for paper_id, title in result.suggestions]
         raise NotFound(f"no notes match {text!r}", shown)  # repr escapes controls; once, not twice
     print_results(result, fmt, explain)
+    if fmt != "table" and cut_short(result):  # a script's list is not all there: say so
+        click.echo(footer(result), err=True)
