@@ -8,9 +8,9 @@ import click
 
 from papernotes.cli.common import format_option, get_kb
 
-# A word of the query that looks like an option ("-survey", "-tag:x"), carried through
-# click's parser: NUL cannot be in an argument, so it marks nothing a user typed.
-_WORD = "\x00"
+# Words of the query that look like options ("-survey", "-tag:x") go through click's parser
+# as placeholders (NUL and a number: no command-line argument holds a NUL), in ctx.meta.
+_WORDS = "papernotes.search.words"
 _LIMIT = re.compile(r"-n[0-9]*")
 
 
@@ -20,6 +20,7 @@ class SearchCommand(click.Command):
     alone (``-x``) is an option, refused when unknown; ``-h`` is help."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        words: dict[str, str] = ctx.meta.setdefault(_WORDS, {})
         kept: list[str] = []
         for position, arg in enumerate(args):
             if arg == "--":
@@ -31,7 +32,9 @@ class SearchCommand(click.Command):
                 elif len(arg) == 2 and arg[1].isalpha():
                     raise click.NoSuchOption(arg, ctx=ctx)
                 else:
-                    arg = _WORD + arg
+                    placeholder = f"\x00{len(words)}"
+                    words[placeholder] = arg
+                    arg = placeholder
             kept.append(arg)
         return super().parse_args(ctx, kept)
 
@@ -121,7 +124,8 @@ def search_cmd(
     for word in query:
         if word.startswith("--") and len(word) > 2:
             raise click.NoSuchOption(word.split("=")[0], ctx=ctx)
-    text = " ".join(word.removeprefix(_WORD) for word in query)
+    words = ctx.meta.get(_WORDS, {})
+    text = " ".join(words.get(word, word) for word in query)
     kb = get_kb(ctx)
     result = search(
         kb,
