@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from kbfactory import make_kb, run
-from papernotes.model import Paper
+from papernotes.kb import open_kb
 from papernotes.render.stats import bar, chart, stats_lines
 from papernotes.stats import compute, facet_counts
+from papernotes.store import open_store
 
 
 @pytest.fixture
@@ -63,9 +64,9 @@ def test_no_values_exit_1(tmp_path: Path) -> None:
     assert result.stderr == "Error: no tags in the notes\n"
 
 
-def test_facet_counts_rejects_unknown_facet() -> None:
+def test_facet_counts_rejects_unknown_facet(notes: Path) -> None:
     with pytest.raises(ValueError):
-        facet_counts([], "colours")
+        facet_counts(open_kb(open_store(notes)), "colours")
 
 
 STATS = """\
@@ -127,8 +128,17 @@ def test_bars() -> None:
     assert chart([("a", 1), ("bbb", 2)]) == [("a  ", "███████████████", 1), ("bbb", "█" * 30, 2)]
 
 
-def test_stats_years_without_year() -> None:
-    stats = compute([Paper(id="a", title="A"), Paper(id="b", title="B", year=2020)])
+def test_stats_years_without_year(tmp_path: Path) -> None:
+    """``year`` is the year key, else the year published: as ``year:`` and ``--year`` say."""
+    notes = make_kb(
+        tmp_path,
+        {
+            "a": "---\ntitle: A\n---\n",
+            "b": "---\ntitle: B\nyear: 2020\n---\n",
+            "c": "---\ntitle: C\npublished: 2020-05-01\n---\n",
+        },
+    )
+    stats = compute(open_kb(open_store(notes)))
     assert stats.without_year == 1
-    assert stats.by_year == [(2020, 1)]
+    assert stats.by_year == [(2020, 2)]
     assert "  (1 without a year)" in stats_lines(stats)

@@ -21,6 +21,7 @@ from papernotes.dump import dump
 from papernotes.errors import NoteError
 from papernotes.importers import apply_plan, candidates_of, plan_import, read_source
 from papernotes.index import load
+from papernotes.kb import KnowledgeBase
 from papernotes.parse import parse_bytes, parse_note, parse_text
 from papernotes.related import Connections
 from papernotes.render.paper import plain_lines, print_to
@@ -179,7 +180,7 @@ def test_the_index_takes_any_files(
     index = load(Store(root.resolve()))
     try:
         assert index.count() + index.skipped() == len(files)
-        assert len(index.all_papers()) == index.count()
+        assert len(KnowledgeBase(index.store, index).papers()) == index.count()
     finally:
         index.close()
 

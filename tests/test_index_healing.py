@@ -136,7 +136,7 @@ NAMED_DAMAGE: dict[str, Damage] = {
     "record-invalid-utf8": _of_last(
         f"UPDATE papers SET data = {BAD_UTF8} || data WHERE rowid = {{rowid}}"
     ),
-    "key-invalid-utf8": _sql(f"UPDATE keys SET value = value || {BAD_UTF8} WHERE kind = 'tag'"),
+    "key-invalid-utf8": _sql(f"UPDATE keys SET value = value || {BAD_UTF8} WHERE kind = 'file'"),
     "path-invalid-utf8": _sql(
         f"UPDATE files SET path = path || {BAD_UTF8} WHERE path = 'n0007.md'"
     ),
@@ -152,7 +152,9 @@ NAMED_DAMAGE: dict[str, Damage] = {
     "record-an-integer": _of_last("UPDATE papers SET data = 7 WHERE rowid = {rowid}"),
     "record-key-lines": _data('"key_lines": {', '"key_lines": ['),
     "column-type-changed": _of_last("UPDATE papers SET id = 4242 WHERE rowid = {rowid}"),
-    "key-paper-not-a-number": _sql("UPDATE keys SET paper = 'x' WHERE kind = 'tag'"),
+    "year-not-a-number": _of_last("UPDATE papers SET year = 'x' WHERE rowid = {rowid}"),
+    "tag-invalid-utf8": _sql(f"UPDATE tags SET value = value || {BAD_UTF8} WHERE folded = 't5'"),
+    "key-paper-not-a-number": _sql("UPDATE keys SET paper = 'x' WHERE kind = 'file'"),
     "file-size-not-a-number": _sql("UPDATE files SET size = 'x' WHERE path = 'n0007.md'"),
     "generation-not-a-number": _sql("UPDATE meta SET value = 'x' WHERE key = 'generation'"),
     # the FTS5 tables behind the vocabulary
@@ -166,7 +168,7 @@ NAMED_DAMAGE: dict[str, Damage] = {
 # until the next rebuild, without failing anything meanwhile
 SILENT_DAMAGE: dict[str, Damage] = {
     "paper-row-missing": _of_last("DELETE FROM papers WHERE rowid = {rowid}"),
-    "keys-row-missing": _sql("DELETE FROM keys WHERE kind = 'tag' AND value = 't5'"),
+    "keys-row-missing": _sql("DELETE FROM keys WHERE kind = 'file' AND value = 'n0005'"),
 }
 
 
@@ -550,8 +552,8 @@ def test_an_old_note_is_trusted_on_the_warm_path(
     [
         (("index", "--status"), "path-invalid-utf8"),
         (("list",), "record-bracket-flipped"),
-        (("stats",), "record-bracket-flipped"),
-        (("tags",), "record-bracket-flipped"),
+        (("stats",), "year-not-a-number"),  # stats and tags read columns and tables
+        (("tags",), "tag-invalid-utf8"),
     ],
 )
 def test_damage_found_mid_command_is_said(

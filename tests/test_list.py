@@ -12,8 +12,8 @@ from rich.console import Console
 from kbfactory import make_kb, run
 from papernotes.errors import UsageError
 from papernotes.kb import open_kb
-from papernotes.listing import parse_day, parse_years
 from papernotes.render.tables import papers_table
+from papernotes.selection import parse_day, parse_years
 from papernotes.store import open_store
 
 

@@ -9,24 +9,33 @@ import pytest
 from click.testing import CliRunner
 
 from papernotes.cli import cli
-from papernotes.links import LinkResolver, link_key, wikilink
+from papernotes.kb import KnowledgeBase, open_kb
+from papernotes.links import link_key, match, resolve, wikilink
 from papernotes.model import Paper
 from papernotes.normalize import obsidian_tag
 from papernotes.parse import parse_text
-from papernotes.store import iter_notes
+from papernotes.store import iter_notes, open_store
 
-PAPERS = [
-    Paper(
-        id="direct-preference-optimization",
-        title="Direct Preference Optimization: Your Language Model is Secretly a Reward Model",
-        aliases=("DPO", "Rafailov2023"),
-        path="papers/direct-preference-optimization.md",
-    ),
-    Paper(id="kto", title="KTO: Model Alignment as Prospect Theoretic Optimization"),
+# (file, front matter): resolved through the index, as every command resolves links
+VAULT = {
+    "papers/direct-preference-optimization.md": "title: 'Direct Preference Optimization: Your "
+    "Language Model is Secretly a Reward Model'\naliases: [DPO, Rafailov2023]",
+    "kto.md": "title: 'KTO: Model Alignment as Prospect Theoretic Optimization'",
     # a note whose alias is another note's file name: the file name wins, as in Obsidian
-    Paper(id="dpo-notes", title="My DPO notes", aliases=("kto",)),
-    Paper(id="Sönke Ahrens", title="How to Take Smart Notes"),
-]
+    "dpo-notes.md": "title: My DPO notes\naliases: [kto]",
+    "Sönke Ahrens.md": "title: How to Take Smart Notes",
+}
+
+
+@pytest.fixture(scope="module")
+def vault(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    root = tmp_path_factory.mktemp("vault")
+    for name, meta in VAULT.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(f"---\n{meta}\n---\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PAPERNOTES_INDEX", ":memory:")
+        return open_kb(open_store(root))
 
 
 @pytest.mark.parametrize(
@@ -49,23 +58,29 @@ PAPERS = [
         ("KTO: Model Alignment as Prospect Theoretic Optimization", "kto", "title"),
         (unicodedata.normalize("NFD", "Sönke Ahrens"), "Sönke Ahrens", "file"),
         ("sönke ahrens.md", "Sönke Ahrens", "file"),
+        ("sonke ahrens", "Sönke Ahrens", "file"),  # accents ignored, as in every lookup
     ],
 )
-def test_links_resolve_like_obsidian(target: str, paper_id: str, kind: str) -> None:
-    found = LinkResolver(PAPERS).match(target)
+def test_links_resolve_like_obsidian(
+    vault: KnowledgeBase, target: str, paper_id: str, kind: str
+) -> None:
+    found = match(vault, target)
     assert found is not None, target
     assert (found.id, found.kind) == (paper_id, kind)
-    assert LinkResolver(PAPERS).resolve(target) == paper_id
+    resolved = resolve(vault, target)
+    assert resolved is not None and resolved.id == paper_id
 
 
 @pytest.mark.parametrize("target", ["", "#Heading", "[[]]", "|label", "nowhere", "DPO paper"])
-def test_links_to_nothing(target: str) -> None:
-    assert LinkResolver(PAPERS).resolve(target) is None
+def test_links_to_nothing(vault: KnowledgeBase, target: str) -> None:
+    assert resolve(vault, target) is None and match(vault, target) is None
 
 
-def test_broken_notes_still_count_as_link_targets() -> None:
-    resolver = LinkResolver(PAPERS, other_ids=["draft-with-errors"])
-    assert resolver.resolve("[[draft-with-errors|draft]]") == "draft-with-errors"
+def test_broken_notes_still_count_as_link_targets(tmp_path: Path) -> None:
+    (tmp_path / "draft-with-errors.md").write_text("---\ntitle: [unclosed\n---\n", "utf-8")
+    (tmp_path / "a.md").write_text("---\ntitle: A\n---\n[[draft-with-errors|draft]]\n", "utf-8")
+    checked = CliRunner().invoke(cli, ["--notes-dir", str(tmp_path), "check"])
+    assert "points to no note" not in checked.output, checked.output
 
 
 @pytest.mark.parametrize(
@@ -76,11 +91,14 @@ def test_link_key(target: str, key: str) -> None:
     assert link_key(target) == key
 
 
-def test_wikilink_uses_the_file_name_and_shows_the_label() -> None:
-    dpo = PAPERS[0]
+def test_wikilink_uses_the_file_name_and_shows_the_label(vault: KnowledgeBase) -> None:
+    dpo = vault.get("direct-preference-optimization")
+    assert dpo is not None
     assert wikilink(dpo) == "[[direct-preference-optimization]]"
     assert wikilink(dpo, "DPO") == "[[direct-preference-optimization|DPO]]"
-    assert LinkResolver(PAPERS).resolve(wikilink(dpo, "DPO")) == dpo.id
+    assert wikilink(Paper(id="x", title="X")) == "[[x]]"
+    found = resolve(vault, wikilink(dpo, "DPO"))
+    assert found is not None and found.id == dpo.id
 
 
 # -- front matter as Obsidian writes it ----------------------------------------------------------

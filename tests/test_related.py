@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from kbfactory import make_kb, run
-from papernotes import neighbours
-from papernotes.kb import open_kb
-from papernotes.model import Paper
-from papernotes.related import backlinks, similar, tokens
+from papernotes import links, neighbours
+from papernotes.kb import KnowledgeBase, open_kb
+from papernotes.related import tokens
 from papernotes.store import open_store
 
 
@@ -66,33 +65,43 @@ def test_unknown_ref(notes: Path) -> None:
     assert result.stderr == "Error: no note matches 'zebra crossing'\n"
 
 
-def p(pid: str, **fields: object) -> Paper:
-    return Paper(id=pid, title=str(fields.pop("title", pid)), **fields)  # type: ignore[arg-type]
+def kb_of(tmp_path: Path, notes: dict[str, str]) -> KnowledgeBase:
+    return open_kb(open_store(make_kb(tmp_path, notes)))
 
 
-def test_shared_authors_and_common_link_target() -> None:
-    papers = [
-        p("a", authors=("Ada Lovelace", "Alan Turing"), links=("c",)),
-        p("b", authors=("alan turing",), related=("c",)),
-        p("c"),
-        p("d"),
-    ]
-    [match] = similar(papers, papers[0])[:1]
+def test_shared_authors_and_common_link_target(tmp_path: Path) -> None:
+    kb = kb_of(
+        tmp_path,
+        {
+            "a": "---\ntitle: Graph kernels\nauthors: [Ada Lovelace, Alan Turing]\n---\n[[c]]",
+            "b": "---\ntitle: Kernels on graphs\nauthors: [alan turing]\nrelated: [c]\n---\n",
+            "c": "---\ntitle: Gamma\n---\n",
+            "d": "---\ntitle: Delta\n---\n",
+        },
+    )
+    a, c = kb.get("a"), kb.get("c")
+    assert a is not None and c is not None
+    [match] = neighbours.similar(kb, a)[:1]
     assert match.paper.id == "b"
     assert match.authors == ("Alan Turing",)
     assert match.links == ("both link to c",)
-    assert [m.paper.id for m in similar(papers, papers[0])] == ["b", "c"]
-    assert [x.id for x in backlinks(papers, papers[2])] == ["a", "b"]
+    assert [m.paper.id for m in neighbours.similar(kb, a)] == ["b", "c"]
+    assert [x.id for x in links.backlinks(kb, c)] == ["a", "b"]
 
 
-def test_distinctive_words_outweigh_common_ones() -> None:
-    papers = [
-        p("t", title="Sparse mixture of experts routing", body="experts routing load balance"),
-        p("x", title="Routing experts in sparse layers", body="expert routing"),
-        p("y", title="Training language networks", body="language training networks data"),
-        p("z", title="Language data", body="training language data networks"),
-    ]
-    matches = similar(papers, papers[0])
+def test_distinctive_words_outweigh_common_ones(tmp_path: Path) -> None:
+    kb = kb_of(
+        tmp_path,
+        {
+            "t": "---\ntitle: Sparse mixture of experts routing\n---\nexperts routing load balance",
+            "x": "---\ntitle: Routing experts in sparse layers\n---\nexpert routing",
+            "y": "---\ntitle: Training language networks\n---\nlanguage training networks data",
+            "z": "---\ntitle: Language data\n---\ntraining language data networks",
+        },
+    )
+    t = kb.get("t")
+    assert t is not None
+    matches = neighbours.similar(kb, t)
     assert [m.paper.id for m in matches] == ["x"]
     assert set(matches[0].terms) >= {"routing", "experts", "sparse"}
 
@@ -101,18 +110,6 @@ def test_tokens_drop_stopwords_urls_and_link_brackets() -> None:
     assert tokens("The [[Reward Model]] at https://x.org/abc is GPT-4 based; we use 175B.") == [
         "reward", "gpt", "175b",
     ]  # fmt: skip
-
-
-def test_index_and_memory_agree(notes: Path) -> None:
-    """neighbours (the index) and related (a list of papers) find the same notes, in order."""
-    kb = open_kb(open_store(notes))
-    for paper in kb.papers():
-        from_index = [m.paper.id for m in neighbours.similar(kb, paper)]
-        from_memory = [m.paper.id for m in similar(kb.papers(), paper)]
-        assert from_index == from_memory, paper.id
-        assert [p.id for p in neighbours.backlinks(kb, paper)] == [
-            p.id for p in backlinks(kb.papers(), paper)
-        ]
 
 
 def test_links_resolve_through_the_index(tmp_path: Path) -> None:
@@ -130,7 +127,7 @@ def test_links_resolve_through_the_index(tmp_path: Path) -> None:
         ("beta", "b"), ("nope", None),
     ]  # fmt: skip
     for target, expected in cases:
-        found = neighbours.resolve_link(kb, target)
+        found = links.resolve(kb, target)
         assert (found.id if found else None) == expected, target
     b = kb.get("b")
     assert b is not None

@@ -16,7 +16,7 @@ from rich.console import Console
 from kbfactory import NOTES, make_kb, run
 from papernotes.errors import Ambiguous, NotFound, UsageError
 from papernotes.kb import open_kb
-from papernotes.related import connections
+from papernotes.neighbours import connections
 from papernotes.render.pager import page, pager_command
 from papernotes.render.paper import print_to
 from papernotes.resolve import resolve, resolve_in_kb
@@ -213,7 +213,7 @@ def test_hostile_note_prints_harmlessly_rich(tmp_path: Path) -> None:
     assert paper is not None
     buffer = io.StringIO()
     con = Console(file=buffer, width=100, force_terminal=True, color_system="standard")
-    print_to(con, paper, connections(kb.papers(), paper), "notes/evil.md")
+    print_to(con, paper, connections(kb, paper), "notes/evil.md")
     out = buffer.getvalue()
     assert "[bold red]x[/]" in out  # printed, not interpreted
     assert "[red]markup[/red]" in out
@@ -229,7 +229,7 @@ def test_rich_rendering_at_80_columns(notes: Path) -> None:
     assert paper is not None
     buffer = io.StringIO()
     con = Console(file=buffer, width=80, no_color=True)
-    print_to(con, paper, connections(kb.papers(), paper, 2), "notes/dpo.md")
+    print_to(con, paper, connections(kb, paper, 2), "notes/dpo.md")
     lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
     assert lines[:8] == [
         "Direct Preference Optimization: Your Language Model is Secretly a Reward Model",

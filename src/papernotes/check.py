@@ -1,17 +1,26 @@
-"""``papernotes check``: validate a knowledge base, note by note and across notes."""
+"""``papernotes check``: validate a knowledge base, note by note and across notes.
+
+Nothing is parsed again: each file's own problems are those the indexer recorded when it last
+read it, and the rules across notes are SQL over the index (duplicates from its keys, links to
+nowhere by the resolution rule of :mod:`papernotes.links`, unknown keys from its extras)."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from papernotes.errors import Diagnostic
-from papernotes.links import LinkResolver
-from papernotes.model import KNOWN_KEYS, Paper
-from papernotes.parse import SYNONYMS, ParseResult, parse_file
+from papernotes.model import KNOWN_KEYS
+from papernotes.parse import SYNONYMS, parse_file
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from papernotes.kb import KnowledgeBase
 
 TYPO_CUTOFF = 80
 
@@ -57,19 +66,43 @@ def display_path(path: Path) -> str:
 
 
 def check(
-    files: Sequence[Path], universe: Iterable[Path] = (), undecodable: Sequence[Path] = ()
+    kb: KnowledgeBase | None,
+    only: Iterable[str] | None = None,
+    files: Sequence[Path] = (),
+    undecodable: Sequence[Path] = (),
 ) -> CheckReport:
-    """Check ``files``; cross-note rules (duplicates, links) also see the notes in ``universe``.
-    ``undecodable``: note files and folders whose names are not valid UTF-8 (which the other
-    commands pass over, see :func:`papernotes.notefiles.walk`), each reported."""
-    named = [_undecodable(path) for path in undecodable]
-    report = _check([path.resolve() for path in files], universe)
-    unread = sum(1 for d in named if d.severity == "error")
-    return CheckReport(
-        report.notes + unread,
-        report.with_errors + unread,
-        tuple(_ordered([*report.diagnostics, *named])),
-    )
+    """Check the notes of ``kb`` (only the note files ``only``, paths as the index records
+    them, when given): the problems the indexer recorded for each file, and the cross-note
+    rules (duplicate ids, aliases and arXiv ids; links to nowhere; unknown keys like known
+    ones), in SQL over the index. ``files``: note files the index does not hold (outside the
+    notes directory, or named by a name it passes over), parsed here, their links resolved
+    through the index. ``undecodable``: note files and folders whose names are not valid
+    UTF-8 (which the other commands pass over, see :func:`papernotes.notefiles.walk`), each
+    reported."""
+    diags: list[Diagnostic] = [_undecodable(path) for path in undecodable]
+    checked = sum(1 for d in diags if d.severity == "error")  # a folder is not a note
+    if kb is not None:
+        wanted = set(only) if only is not None else None
+        found = _indexed(kb, wanted)
+        diags += found[1]
+        checked += found[0]
+    for path in files:
+        diags += _parsed(kb, path)
+    checked += len(files)
+    bad = {d.path for d in diags if d.severity == "error"}
+    return CheckReport(checked, len(bad), tuple(_ordered(diags)))
+
+
+def indexed_path(kb: KnowledgeBase, path: Path) -> str | None:
+    """``path`` as the index records it, when the index holds that note file (else None:
+    outside the notes directory, a name it passes over)."""
+    try:
+        rel = path.resolve().relative_to(kb.store.root.resolve()).as_posix()
+        rel.encode("utf-8")
+    except ValueError:  # outside the notes directory, or a name that is not UTF-8
+        return None
+    sql = "SELECT 1 FROM files WHERE path = ?"
+    return rel if kb.index.read(lambda conn: conn.execute(sql, (rel,)).fetchone()) else None
 
 
 def _undecodable(path: Path) -> Diagnostic:
@@ -90,86 +123,150 @@ def _undecodable(path: Path) -> Diagnostic:
     return Diagnostic(shown, 1, "error", message)
 
 
-def _check(files: list[Path], universe: Iterable[Path]) -> CheckReport:
-    results: dict[Path, ParseResult] = {}
-    for path in dict.fromkeys([*files, *(p.resolve() for p in universe)]):
-        results[path] = parse_file(path, display_path(path))
-    reported = {display_path(p) for p in files}
-    papers = [r.paper for r in results.values() if r.paper is not None]
-    diags: list[Diagnostic] = []
-    for path in files:
-        diags.extend(results[path].diagnostics)
-    broken = [path.stem for path, r in results.items() if r.paper is None]
-    for diag in [*_duplicates(papers), *_dangling(papers, broken), *_typos(papers)]:
-        if diag.path in reported:
-            diags.append(diag)
-    bad = {d.path for d in diags if d.severity == "error"}
-    return CheckReport(len(files), len(bad), tuple(_ordered(diags)))
+def _indexed(kb: KnowledgeBase, wanted: set[str] | None) -> tuple[int, list[Diagnostic]]:
+    """How many of the index's note files are checked, and their problems."""
+    from papernotes.links import dangling
+
+    root = kb.store.root
+
+    def shown(rel: str) -> str:
+        return display_path(root / rel)
+
+    recorded = kb.index.diagnostics()
+    seconds = {d.path: d.line for kind, d in recorded if kind == "duplicate"}
+    out = [d for kind, d in recorded if kind != "duplicate"]  # said again, naming both files
+    out += kb.index.read(lambda conn: list(_duplicates(conn, seconds, shown)))
+    for link in dangling(kb):
+        if link.related:
+            out.append(
+                Diagnostic(
+                    link.path, link.line, "error", f"related: no note with id {link.target!r}"
+                )
+            )
+        else:
+            message = f"wikilink [[{link.target}]] points to no note"
+            out.append(Diagnostic(link.path, link.line, "warning", message))
+    out += _typos(kb)
+    files = kb.index.read(lambda conn: [str(p) for (p,) in conn.execute("SELECT path FROM files")])
+    if wanted is not None:
+        files = [f for f in files if f in wanted]
+        out = [d for d in out if d.path in wanted]
+    return len(files), [Diagnostic(shown(d.path), d.line, d.severity, d.message) for d in out]
+
+
+def _duplicates(
+    conn: sqlite3.Connection, seconds: dict[str, int], shown: Callable[[str], str]
+) -> Iterable[Diagnostic]:
+    """Duplicate ids (the indexer keeps the first file and records the others, at the line
+    ``seconds`` gives), aliases and arXiv ids: each note names the others, with their
+    lines."""
+    groups: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    rows = conn.execute(
+        "SELECT f.dup_of, f.path, p.path, p.data FROM files f JOIN papers p ON p.id = f.dup_of "
+        "WHERE f.dup_of IS NOT NULL ORDER BY f.path"
+    )
+    for paper_id, path, owner, data in rows:
+        group = groups.setdefault(("id", str(paper_id)), [(owner, _line(data, "id"))])
+        group.append((str(path), seconds.get(str(path), 1)))
+    for kind, label in (("alias", "aliases"), ("arxiv", "arxiv")):
+        rows = conn.execute(
+            "SELECT k.value, p.path, p.data FROM keys k JOIN papers p ON p.rowid = k.paper "
+            "WHERE k.kind = ? AND k.value IN (SELECT value FROM keys WHERE kind = ? "
+            "GROUP BY value HAVING count(DISTINCT paper) > 1) ORDER BY k.value, p.path",
+            (kind, kind),
+        )
+        for value, path, data in rows:
+            groups.setdefault((kind, str(value)), []).append((str(path), _line(data, label)))
+    labels = {"id": "id", "alias": "alias", "arxiv": "arXiv id"}
+    for (kind, value), owners in groups.items():
+        for n, (path, line) in enumerate(owners):
+            others = ", ".join(f"{shown(p)}:{x}" for m, (p, x) in enumerate(owners) if m != n)
+            message = f"duplicate {labels[kind]} {value!r} (also in {others})"
+            yield Diagnostic(path, line, "error", message)
+
+
+def _line(data: object, key: str) -> int:
+    """The line of front-matter ``key`` in a stored record (1 when unknown)."""
+    try:
+        line = json.loads(str(data))["key_lines"].get(key, 1)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return 1
+    return line if type(line) is int else 1
+
+
+def _typos(kb: KnowledgeBase) -> list[Diagnostic]:
+    """Keys papernotes does not know that look like one it knows (``autors``)."""
+    from rapidfuzz import fuzz, process
+
+    names = kb.index.read(
+        lambda conn: [str(n) for (n,) in conn.execute("SELECT DISTINCT name FROM extras")]
+    )
+    choices = [*KNOWN_KEYS, *SYNONYMS]
+    close: dict[str, str] = {}
+    for name in names:
+        if name.lower() in choices:
+            continue  # a known key whose value was kept as text: its own warning says why
+        match = process.extractOne(
+            name.lower(), choices, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
+        )
+        if match:
+            close[name] = SYNONYMS.get(match[0], match[0])
+    if not close:
+        return []
+    rows = kb.index.read(
+        lambda conn: conn.execute(
+            "SELECT e.name, p.path, p.data FROM extras e JOIN papers p ON p.rowid = e.paper "
+            "WHERE e.name IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(close)),),
+        ).fetchall()
+    )
+    return [
+        Diagnostic(
+            str(path),
+            _line(data, str(name)),
+            "warning",
+            f"unknown key {name!r}: did you mean {close[str(name)]!r}?",
+        )
+        for name, path, data in rows
+    ]
+
+
+def _parsed(kb: KnowledgeBase | None, path: Path) -> list[Diagnostic]:
+    """The problems of a note file the index does not hold: its own, its unknown keys like
+    known ones, and (with an index) its links to nowhere."""
+    from rapidfuzz import fuzz, process
+
+    from papernotes.links import resolve
+
+    result = parse_file(path, display_path(path))
+    out = list(result.diagnostics)
+    paper = result.paper
+    if paper is None:
+        return out
+    choices = [*KNOWN_KEYS, *SYNONYMS]
+    for key in paper.extra:
+        if key.lower() in choices:
+            continue
+        match = process.extractOne(
+            key.lower(), choices, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
+        )
+        if match:
+            message = f"unknown key {key!r}: did you mean {SYNONYMS.get(match[0], match[0])!r}?"
+            out.append(Diagnostic(paper.path, paper.line_of(key), "warning", message))
+    if kb is None:
+        return out
+    for target in paper.related:
+        if target != paper.id and resolve(kb, target) is None:
+            message = f"related: no note with id {target!r}"
+            out.append(Diagnostic(paper.path, paper.line_of("related"), "error", message))
+    for target in paper.links:
+        if resolve(kb, target) is None:
+            line = paper.body_line + paper.body.count("\n", 0, max(paper.body.find(target), 0))
+            message = f"wikilink [[{target}]] points to no note"
+            out.append(Diagnostic(paper.path, line, "warning", message))
+    return out
 
 
 def _ordered(diags: list[Diagnostic]) -> list[Diagnostic]:
     unique = dict.fromkeys(diags)
     return sorted(unique, key=lambda d: (d.path, d.line, d.severity, d.message))
-
-
-def _duplicates(papers: list[Paper]) -> Iterable[Diagnostic]:
-    rules: list[tuple[str, str, Callable[[Paper], list[str]]]] = [
-        ("id", "id", lambda p: [p.id]),
-        ("alias", "aliases", lambda p: [a.casefold() for a in p.aliases]),
-        ("arXiv id", "arxiv", lambda p: [p.arxiv] if p.arxiv else []),
-    ]
-    for label, key, values in rules:
-        seen: dict[str, list[Paper]] = defaultdict(list)
-        for paper in papers:
-            for value in dict.fromkeys(values(paper)):
-                seen[value].append(paper)
-        for value, owners in seen.items():
-            if len(owners) < 2:
-                continue
-            for paper in owners:
-                others = ", ".join(f"{o.path}:{o.line_of(key)}" for o in owners if o is not paper)
-                yield Diagnostic(
-                    paper.path,
-                    paper.line_of(key),
-                    "error",
-                    f"duplicate {label} {value!r} (also in {others})",
-                )
-
-
-def _dangling(papers: list[Paper], broken_ids: list[str]) -> Iterable[Diagnostic]:
-    """Links to nowhere. A link to a note that exists but has errors is not dangling."""
-    resolver = LinkResolver(papers, broken_ids)
-    for paper in papers:
-        for target in paper.related:
-            if resolver.resolve(target) is None:
-                yield Diagnostic(
-                    paper.path,
-                    paper.line_of("related"),
-                    "error",
-                    f"related: no note with id {target!r}",
-                )
-        for target in paper.links:
-            if resolver.resolve(target) is None:
-                line = paper.body_line + paper.body.count("\n", 0, paper.body.find(target))
-                yield Diagnostic(
-                    paper.path, line, "warning", f"wikilink [[{target}]] points to no note"
-                )
-
-
-def _typos(papers: list[Paper]) -> Iterable[Diagnostic]:
-    from rapidfuzz import fuzz, process
-
-    choices = [*KNOWN_KEYS, *SYNONYMS]
-    for paper in papers:
-        for key in paper.extra:
-            match = process.extractOne(
-                key.lower(), choices, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
-            )
-            if match:
-                suggestion = SYNONYMS.get(match[0], match[0])
-                yield Diagnostic(
-                    paper.path,
-                    paper.line_of(key),
-                    "warning",
-                    f"unknown key {key!r}: did you mean {suggestion!r}?",
-                )

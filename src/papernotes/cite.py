@@ -60,12 +60,11 @@ def new_keys(existing: Paper, incoming: Paper) -> list[str]:
 
 
 def keys(papers: Sequence[Paper], collection: Sequence[Paper]) -> list[str]:
-    """The citation keys of ``papers`` as the BibTeX export of ``collection`` (the notes
-    sorted by title, as ``export`` sorts them) gives them."""
+    """The citation keys of ``papers`` as the BibTeX export of ``collection`` (the notes,
+    sorted by title as ``export`` sorts them) gives them."""
     from papernotes.bibtex import keys as export_keys
-    from papernotes.listing import sort_papers
 
-    ordered = sort_papers(list(collection))
+    ordered = list(collection)
     by_id = dict(zip((p.id for p in ordered), export_keys(ordered), strict=True))
     alone = export_keys(papers)  # papers outside the collection: keys among themselves
     return [by_id.get(p.id) or alone[n] for n, p in enumerate(papers)]

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from papernotes.model import KNOWN_KEYS, Paper
@@ -106,24 +106,25 @@ def _authors_short(authors: Sequence[str]) -> str:
 def to_markdown(papers: Sequence[Paper], title: str = "Reading list") -> str:
     """A reading list: a checklist item per note (ticked when read), with its authors, year,
     link, topics and tags."""
-    lines = [f"# {title}", ""]
-    for paper in papers:
-        done = "x" if paper.status == "read" else " "
-        item = f"- [{done}] **{md_escape(paper.title)}**"
-        who = _authors_short(paper.authors)
-        when = str(paper.year) if paper.year else ""
-        if who or when:
-            item += " — " + md_escape(", ".join(x for x in (who, when) if x))
-        url = paper_url(paper)
-        if url:
-            label = f"arXiv:{paper.arxiv}" if paper.arxiv and "arxiv.org" in url else "link"
-            item += f" [{label}](<{url.replace('>', '%3E')}>)"
-        labels = [*paper.topics, *(f"#{t}" for t in paper.tags)]
-        if labels:
-            item += " · " + " ".join(f"`{t.replace('`', '')}`" for t in labels)
-        lines.append(item)
-    lines.append("")
-    return "\n".join(lines)
+    return "\n".join([f"# {title}", "", *(markdown_item(p) for p in papers), ""])
+
+
+def markdown_item(paper: Paper) -> str:
+    """The reading-list line of ``paper``."""
+    done = "x" if paper.status == "read" else " "
+    item = f"- [{done}] **{md_escape(paper.title)}**"
+    who = _authors_short(paper.authors)
+    when = str(paper.year) if paper.year else ""
+    if who or when:
+        item += " — " + md_escape(", ".join(x for x in (who, when) if x))
+    url = paper_url(paper)
+    if url:
+        label = f"arXiv:{paper.arxiv}" if paper.arxiv and "arxiv.org" in url else "link"
+        item += f" [{label}](<{url.replace('>', '%3E')}>)"
+    labels = [*paper.topics, *(f"#{t}" for t in paper.tags)]
+    if labels:
+        item += " · " + " ".join(f"`{t.replace('`', '')}`" for t in labels)
+    return item
 
 
 WRITERS: dict[str, Callable[[Sequence[Paper]], str]] = {
@@ -139,3 +140,37 @@ WRITERS: dict[str, Callable[[Sequence[Paper]], str]] = {
 def export(papers: Sequence[Paper], fmt: str) -> str:
     """``papers`` in format ``fmt`` (one of :data:`FORMATS`)."""
     return WRITERS[fmt](papers)
+
+
+STREAMED = ("json", "jsonl", "csv", "markdown")  # written a note at a time by chunks()
+
+
+def chunks(papers: Iterable[Paper], fmt: str) -> Iterator[str]:
+    """The text of :func:`export` in pieces, a note at a time for the formats of
+    :data:`STREAMED` (a whole collection is never held); the others at once."""
+    if fmt == "jsonl":
+        for paper in papers:
+            yield json.dumps(paper.to_dict(), ensure_ascii=False) + "\n"
+    elif fmt == "json":
+        first = True
+        for paper in papers:
+            text = json.dumps(paper.to_dict(), ensure_ascii=False, indent=2)
+            yield ("[\n  " if first else ",\n  ") + text.replace("\n", "\n  ")
+            first = False
+        yield "[]\n" if first else "\n]\n"
+    elif fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for paper in papers:
+            writer.writerow(csv_row(paper))
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+        yield out.getvalue()
+    elif fmt == "markdown":
+        yield "# Reading list\n\n"
+        for paper in papers:
+            yield markdown_item(paper) + "\n"
+    else:
+        yield export(list(papers), fmt)

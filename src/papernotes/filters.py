@@ -4,9 +4,16 @@ each becomes an SQL condition on ``papers p`` with bound parameters.
 Numbers (``year``, ``rating``) and dates (``read``, ``published``, ``added``) take a value, a
 range ``a..b`` (open ends allowed) or a comparison ``>=``, ``>``, ``<=``, ``<``. A date may name
 a year, a month or a day; it stands for the whole period (``read:2024-02`` is all of
-February, ``read:>2024-02`` starts in March). ``year`` is the ``year`` key, or the year of
-``published`` when there is none. ``tag``, ``status``, ``arxiv``, ``doi`` and ``id`` are exact
-(case-insensitive; ``tag:llm`` also matches ``llm/rlhf``; ``tag:rl*`` is a prefix).
+February, ``read:>2024-02`` starts in March), and so does a date a note gives: a note read in
+``2024-05`` is read on or after 2024-05-15 (``read:>=2024-05-15``) and before it too.
+``year`` is the ``year`` key, or the year of ``published`` when there is none. ``topic``,
+``tag``, ``status``, ``arxiv``, ``doi`` and ``id`` are exact (case- and accent-insensitive;
+``tag:llm`` also matches ``llm/rlhf``; ``tag:rl*`` is a prefix). A key papernotes does not
+know, present in some note (``paper_ref: Baker, et al., 2011``), is a field too:
+``paper_ref:baker`` finds the word in its value (``baker*``, ``"et al"`` as for any field).
+
+``papernotes list`` and ``export`` compile their options to these same filters
+(:mod:`papernotes.selection`).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-EXACT_FIELDS = ("tag", "tags", "status", "arxiv", "doi", "id")
+EXACT_FIELDS = ("topic", "topics", "tag", "tags", "status", "arxiv", "doi", "id")
 NUMBER_FIELDS = ("year", "rating")
 DATE_FIELDS = ("read", "published", "added")
 FILTER_FIELDS = (*EXACT_FIELDS, *NUMBER_FIELDS, *DATE_FIELDS)
@@ -78,15 +85,18 @@ def _date_bounds(value: str) -> tuple[object, object]:
 
 def _range_filter(name: str, value: str, bounds: Bounds) -> Filter:
     column = f"p.{name}"
+    # a date a note gives stands for its whole day, month or year: [column, column~]
+    end = f"{column} || '~'" if name in DATE_FIELDS else column
     label = f"{name}:{value}"
     for op in (">=", "<=", ">", "<", "="):
         if value.startswith(op):
             low, high = bounds(value[len(op) :].strip())
             if op == "=":
-                return Filter(label, f"{column} >= ? AND {column} <= ?", (low, high))
+                return Filter(label, f"{column} <= ? AND {end} >= ?", (high, low))
             # > and <= compare with the end of the period, >= and < with its start
             bound = high if op in (">", "<=") else low
-            return Filter(label, f"{column} {op} ?", (bound,))
+            side = end if op in (">", ">=") else column
+            return Filter(label, f"{side} {op} ?", (bound,))
     if ".." in value:
         first, _, last = (v.strip() for v in value.partition(".."))
         if not first and not last:
@@ -94,7 +104,7 @@ def _range_filter(name: str, value: str, bounds: Bounds) -> Filter:
         clauses: list[str] = []
         params: list[object] = []
         if first:
-            clauses.append(f"{column} >= ?")
+            clauses.append(f"{end} >= ?")
             params.append(bounds(first)[0])
         if last:
             clauses.append(f"{column} <= ?")
@@ -103,13 +113,13 @@ def _range_filter(name: str, value: str, bounds: Bounds) -> Filter:
             raise ValueError(f"the range {value!r} is empty (its start is after its end)")
         return Filter(label, " AND ".join(clauses), tuple(params))
     low, high = bounds(value)
-    return Filter(label, f"{column} >= ? AND {column} <= ?", (low, high))
+    return Filter(label, f"{column} <= ? AND {end} >= ?", (high, low))
 
 
 def _exact_filter(name: str, value: str) -> Filter:
     from papernotes import normalize
 
-    kind = {"tags": "tag"}.get(name, name)
+    kind = {"tags": "tag", "topics": "topic"}.get(name, name)
     prefix = value.endswith("*") and name != "status"
     raw = value.rstrip("*") if prefix else value
     if prefix and not raw:
@@ -122,16 +132,38 @@ def _exact_filter(name: str, value: str) -> Filter:
     elif kind == "doi" and not prefix:
         clean = normalize.doi(raw).lower()
     else:
-        clean = normalize.fold(raw).strip().lstrip("#") if kind == "tag" else normalize.fold(raw)
-    # ranges, not substr() or OR, so that the (kind, value) index serves every part
-    keys = "SELECT paper FROM keys WHERE kind = ? AND "
-    if prefix:
-        sql = f"{keys}value >= ? AND value < ?"
-        params: tuple[object, ...] = (kind, clean, clean + "\U0010ffff")
-    elif kind == "tag":  # the tag itself, or one nested under it (llm -> llm/rlhf)
-        sql = f"{keys}value = ? UNION ALL {keys}value > ? AND value < ?"
-        params = (kind, clean, kind, clean + "/", clean + "0")  # "0" follows "/"
+        clean = normalize.fold(raw).strip()
+        clean = clean.lstrip("#") if kind == "tag" else clean
+    # ranges, not substr() or OR, so that the index on (kind, value), or on folded, serves
+    # every part
+    params: tuple[object, ...]
+    if kind in ("topic", "tag"):
+        keys, params, column = f"SELECT paper FROM {kind}s WHERE ", (), "folded"
     else:
-        sql = f"{keys}value = ?"
-        params = (kind, clean)
+        keys, params, column = "SELECT paper FROM keys WHERE kind = ? AND ", (kind,), "value"
+    if prefix:
+        sql = f"{keys}{column} >= ? AND {column} < ?"
+        params = (*params, clean, clean + "\U0010ffff")
+    elif kind == "tag":  # the tag itself, or one nested under it (llm -> llm/rlhf)
+        sql = f"{keys}{column} = ? UNION ALL {keys}{column} > ? AND {column} < ?"
+        params = (*params, clean, *params, clean + "/", clean + "0")  # "0" follows "/"
+    else:
+        sql = f"{keys}{column} = ?"
+        params = (*params, clean)
     return Filter(f"{name}:{value}", f"p.rowid IN ({sql})", params)
+
+
+def extra_filter(name: str, value: str, kind: str) -> Filter:
+    """``name:value`` for a key papernotes does not know (``paper_ref:baker``): the words of
+    ``value`` (a word, a ``prefix*`` or a phrase, as ``kind`` says) in that key's value."""
+    from papernotes.schema import words
+
+    wanted = words(value).strip()
+    if not wanted:
+        raise ValueError("needs a word")
+    pattern = f"% {wanted}%" if kind == "prefix" else f"% {wanted} %"
+    return Filter(
+        f"{name}:{value}",
+        "p.rowid IN (SELECT paper FROM extras WHERE key = ? AND words LIKE ?)",
+        (name.lower(), pattern),
+    )

@@ -7,15 +7,16 @@ papernotes.toml (relative to the notes directory), else
     index = Index.open(store)        # create, check versions, rebuild when stale or damaged
     index.refresh(progress)          # re-parse new and changed notes, drop deleted ones
     index.rebuild(progress)          # everything from scratch
-    index.papers(rowids), index.all_papers(), index.lookup(kind, value), index.problems()
+    index.papers(rowids), index.lookup(kind, value), index.problems(), index.diagnostics()
+    index.read(lambda conn: ...)     # any other read, healed the same way (the read API)
     index.notices                    # one-line messages for the user ("rebuilding the index")
 
 Or :func:`load`, which does the first two and heals a damaged file on the way.
 
-Tables: ``files`` (every note file: its stat when indexed, its paper or why it is not
-indexed), ``papers`` (each paper as JSON, without its body), ``keys`` (folded ids, aliases,
-titles, arXiv ids, DOIs, tags for exact lookups), ``fts`` (FTS5 over the text fields and the
-body) and ``fts_vocab`` (its words, for typo correction). How a refresh works is in
+The tables, and how a paper is written into them and read back, are in
+:mod:`papernotes.schema`; the reads over them that commands share (selecting, links,
+counts, problems) in :mod:`papernotes.selection`, :mod:`papernotes.links`,
+:mod:`papernotes.stats` and :mod:`papernotes.check`. How a refresh works is in
 :mod:`papernotes.indexing`. The index records its schema, the parser's version and the notes
 directory it serves, and rebuilds itself when any of them changes. Notes are only ever read.
 
@@ -34,7 +35,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -53,45 +53,14 @@ from papernotes.indexing import (
     refresh,
     root_text,
 )
-from papernotes.model import KNOWN_KEYS, PARSER_VERSION, Paper
-from papernotes.query import COLUMNS, fts_string
+from papernotes.model import PARSER_VERSION, Paper
+from papernotes.query import fts_string
+from papernotes.schema import EXPECTED, FACETS, SCHEMA_VERSION, SHADOWS, TABLES, paper_of
 from papernotes.store import CONFIG_NAME, Store, snapshot
 
-SCHEMA_VERSION = 3
 APPLICATION_ID = 0x706E6F74  # "pnot", in the SQLite header: this file is a papernotes index
 ENV_INDEX = "PAPERNOTES_INDEX"
 BUSY_TIMEOUT = 60.0  # seconds to wait for another process's write
-
-_SCHEMA = (
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-    # every note file seen: its stat when indexed (and when that stat was taken), its paper,
-    # or why it is not indexed
-    """CREATE TABLE files(
-        path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-        ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, checked_ns INTEGER NOT NULL,
-        paper INTEGER, dup_of TEXT, problems TEXT) WITHOUT ROWID""",
-    "CREATE INDEX files_dup ON files(dup_of) WHERE dup_of IS NOT NULL",
-    # every command counts the skipped notes: without this, a scan of all files (8 ms at 75k)
-    "CREATE INDEX files_problems ON files(path) WHERE problems IS NOT NULL",
-    # one row per indexed paper; data is Paper.to_dict() without the body (kept in fts)
-    """CREATE TABLE papers(
-        rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, path TEXT NOT NULL,
-        title TEXT NOT NULL, year INTEGER, published TEXT, read TEXT, added TEXT,
-        status TEXT, rating INTEGER, data TEXT NOT NULL)""",
-    # exact keys, folded: id, file, alias, title, arxiv, doi, tag
-    "CREATE TABLE keys(kind TEXT NOT NULL, value TEXT NOT NULL, paper INTEGER NOT NULL)",
-    "CREATE INDEX keys_value ON keys(kind, value)",
-    "CREATE INDEX keys_paper ON keys(paper)",
-    f"""CREATE VIRTUAL TABLE fts USING fts5({", ".join(COLUMNS)},
-        tokenize = 'unicode61 remove_diacritics 2')""",
-    "CREATE VIRTUAL TABLE fts_vocab USING fts5vocab(fts, row)",
-)
-# name -> the SQL that SQLite keeps for it; and the shadow tables of the FTS5 table
-_EXPECTED = {
-    re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX) (\w+)", sql)[0]: sql for sql in _SCHEMA
-}
-_SHADOWS = tuple(f"fts_{shadow}" for shadow in ("data", "idx", "content", "docsize", "config"))
-_TUPLE_FIELDS = ("aliases", "authors", "topics", "tags", "related", "links")
 
 __all__ = ["Index", "IndexStatus", "Progress", "RefreshReport", "index_location", "load"]
 
@@ -356,21 +325,19 @@ class Index:
             sql = (
                 "SELECT rowid, data, '' FROM papers WHERE rowid IN (SELECT value FROM json_each(?))"
             )
-        found = {rowid: _paper(data, text) for rowid, data, text in self.conn.execute(sql, (ids,))}
+        found = {
+            rowid: paper_of(data, text) for rowid, data, text in self.conn.execute(sql, (ids,))
+        }
         if len(found) < len(set(rowids)):
             raise IndexDamaged("a note it finds has no record")
         return [found[r] for r in rowids]
 
     @_healing
-    def all_papers(self, body: bool = True) -> list[Paper]:
-        """Every indexed paper, sorted by id."""
-        if body:
-            sql = (
-                "SELECT p.data, f.body FROM papers p JOIN fts f ON f.rowid = p.rowid ORDER BY p.id"
-            )
-        else:
-            sql = "SELECT data, '' FROM papers ORDER BY id"
-        return [_paper(data, text) for data, text in self.conn.execute(sql)]
+    def read(self, run: Callable[[sqlite3.Connection], R]) -> R:
+        """``run(conn)`` on this index, healed as every read is (see :func:`_healing`): the
+        read API (:mod:`papernotes.selection`, :mod:`papernotes.links`, ...) runs its SQL
+        through this."""
+        return run(self.conn)
 
     @_healing
     def rowids(self, paper_ids: Iterable[str]) -> list[int]:
@@ -385,13 +352,20 @@ class Index:
 
     @_healing
     def lookup(self, kind: str, value: str) -> list[int]:
-        """Rowids of papers whose ``kind`` key (id, file, alias, title, arxiv, doi, tag) is
+        """Rowids of papers whose ``kind`` key (id, file, alias, title, arxiv, doi) is
         ``value`` (already folded the way the index folds it)."""
         rows = self.conn.execute(
             "SELECT DISTINCT paper FROM keys WHERE kind = ? AND value = ? ORDER BY paper",
             (kind, value),
         )
         return [_int(r) for (r,) in rows]
+
+    @_healing
+    def has_extra(self, name: str) -> bool:
+        """Whether some note has the key ``name`` (any case) outside the keys papernotes knows:
+        ``name:`` is then a field of the query language."""
+        row = self.conn.execute("SELECT 1 FROM extras WHERE key = ? LIMIT 1", (name.lower(),))
+        return row.fetchone() is not None
 
     @_healing
     def headlines(self) -> list[Headline]:
@@ -421,18 +395,14 @@ class Index:
     def facet(self, field: str) -> list[tuple[str, int]]:
         """``(value, number of notes)`` for every value of a list field (``topics``, ``tags``,
         ``authors``), as written; for counting without loading every note."""
-        if field not in ("topics", "tags", "authors", "aliases"):
+        if field not in FACETS:
             raise ValueError(f"not a list field: {field!r}")
         return self._facet(field)
 
     @_healing
     def _facet(self, field: str) -> list[tuple[str, int]]:
-        rows = self.conn.execute(
-            "SELECT j.value, count(DISTINCT p.rowid) FROM papers p, json_each(p.data, ?) j "
-            "GROUP BY j.value",
-            (f"$.{field}",),
-        )
-        return [(str(v), _int(n)) for v, n in rows]
+        rows = self.conn.execute(f"SELECT value, count(DISTINCT paper) FROM {field} GROUP BY value")
+        return [(_text(v), _int(n)) for v, n in rows]
 
     @_healing
     def document_frequencies(self, words: Iterable[str]) -> dict[str, int]:
@@ -460,23 +430,6 @@ class Index:
         return [_int(r) for (r,) in rows]
 
     @_healing
-    def link_sources(self, names: Iterable[str] = ()) -> list[tuple[str, str]]:
-        """``(paper id, link target as written)`` for the ``related`` ids and wikilinks of every
-        note, or only of notes whose front matter mentions one of ``names`` (compared as SQL
-        ``LIKE`` does: ASCII case ignored); for finding backlinks without loading every note."""
-        where, params = "", []
-        wanted = [n for n in names if n]
-        if wanted:
-            where = " WHERE " + " OR ".join(["p.data LIKE ? ESCAPE '\\'"] * len(wanted))
-            params = ["%" + re.sub(r"([\\%_])", r"\\\1", n) + "%" for n in wanted]
-        rows = self.conn.execute(
-            f"SELECT p.id, j.value FROM papers p, json_each(p.data, '$.related') j{where} "
-            f"UNION ALL SELECT p.id, j.value FROM papers p, json_each(p.data, '$.links') j{where}",
-            params * 2,
-        )
-        return [(str(i), str(v)) for i, v in rows]
-
-    @_healing
     def problems(self) -> list[Diagnostic]:
         """Why note files are not indexed (errors, duplicate ids), by path."""
         rows = self.conn.execute(
@@ -487,6 +440,26 @@ class Index:
             for path, problems in rows
             for line, message in json.loads(problems)
         ]
+
+    @_healing
+    def diagnostics(self) -> list[tuple[str, Diagnostic]]:
+        """Every problem the indexer recorded, errors and warnings, by path: ``(kind,
+        diagnostic)``, kind ``error`` (the note is not indexed), ``duplicate`` (not indexed:
+        another note has its id) or ``warning``."""
+        rows = self.conn.execute(
+            "SELECT path, problems, dup_of, warnings FROM files "
+            "WHERE problems IS NOT NULL OR warnings IS NOT NULL ORDER BY path"
+        )
+        out: list[tuple[str, Diagnostic]] = []
+        for path, problems, dup_of, warnings in rows:
+            kind = "error" if dup_of is None else "duplicate"
+            for line, message in json.loads(problems) if problems is not None else ():
+                out.append((kind, Diagnostic(_text(path), _int(line), "error", _text(message))))
+            for line, message in json.loads(warnings) if warnings is not None else ():
+                out.append(
+                    ("warning", Diagnostic(_text(path), _int(line), "warning", _text(message)))
+                )
+        return out
 
     @_healing
     def skipped(self) -> int:
@@ -691,7 +664,7 @@ def _stale(conn: sqlite3.Connection, store: Store) -> str | None:
         return "" if not tables else "its tables are not the expected ones"
     if version != SCHEMA_VERSION:
         return f"its format changed (version {version}, now {SCHEMA_VERSION})"
-    if any(tables.get(n) != sql for n, sql in _EXPECTED.items()) or set(_SHADOWS) - set(tables):
+    if any(tables.get(n) != sql for n, sql in EXPECTED.items()) or set(SHADOWS) - set(tables):
         return "its tables are not the expected ones"
     meta = dict(conn.execute("SELECT key, value FROM meta"))
     if meta.get("parser") != str(PARSER_VERSION):
@@ -702,7 +675,7 @@ def _stale(conn: sqlite3.Connection, store: Store) -> str | None:
 
 
 def _create(conn: sqlite3.Connection, store: Store) -> None:
-    for statement in _SCHEMA:
+    for statement in TABLES:
         conn.execute(statement)
     # generations count the writes (see indexing._Session); each new index starts at a random
     # one, so that a writer never takes a rebuilt index for the one it started with
@@ -861,42 +834,11 @@ def _lock(location: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-# the record of a paper (Paper.to_dict() without the body, with where its keys are): its
-# keys, and which of them hold text, text or null, a list of texts, a number or null
-_RECORD_KEYS = frozenset((*KNOWN_KEYS, "extra", "links", "path", "key_lines", "body_line"))
-_TEXTS = ("id", "title", "path")
-_OPTIONAL_TEXTS = (
-    *("published", "read", "added", "arxiv", "doi", "url", "venue", "org", "status"),
-    "abstract",
-)
-_NUMBERS = ("year", "rating")
-
-
-def _paper(data: str, body: str) -> Paper:
-    """The paper in a stored record; :class:`IndexDamaged` when the record is not one
-    papernotes wrote (a flipped bit, a changed byte: the index is never trusted)."""
-    try:
-        values = json.loads(data)
-        if type(values) is not dict or values.keys() != _RECORD_KEYS or type(body) is not str:
-            raise ValueError
-        for name in _TUPLE_FIELDS:
-            value = values[name]
-            if type(value) is not list or any(type(v) is not str for v in value):
-                raise ValueError
-            values[name] = tuple(value)
-        if (
-            any(type(values[n]) is not str for n in _TEXTS)
-            or any(values[n] is not None and type(values[n]) is not str for n in _OPTIONAL_TEXTS)
-            or any(values[n] is not None and type(values[n]) is not int for n in _NUMBERS)
-            or type(values["extra"]) is not dict
-            or type(values["key_lines"]) is not dict
-            or any(type(v) is not int for v in values["key_lines"].values())
-            or type(values["body_line"]) is not int
-        ):
-            raise ValueError
-        return Paper(body=body, **values)
-    except _UNDECODABLE:
-        raise IndexDamaged("a stored record does not decode into a paper") from None
+def _text(value: object) -> str:
+    """A text read back from the index (checked, not trusted)."""
+    if type(value) is not str:
+        raise IndexDamaged("a stored value is not what papernotes writes")
+    return value
 
 
 def _int(value: object) -> int:

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from papernotes.freshness import scan
-from papernotes.model import Paper
-from papernotes.query import COLUMNS
+from papernotes.schema import IndexDamaged as IndexDamaged
+from papernotes.schema import delete_paper, insert_paper, record
 from papernotes.store import Snapshot
 
 _WINDOWS = sys.platform == "win32"
@@ -47,10 +47,6 @@ RACY_WHOLE_SECONDS_NS = 2_000_000_000
 
 # (done, total) after each batch of a refresh that parses ``total`` notes
 Progress = Callable[[int, int], None]
-
-
-class IndexDamaged(sqlite3.DatabaseError):
-    """What was read back from the index is not what papernotes writes: rebuild it."""
 
 
 class ServesAnother(IndexDamaged):
@@ -260,15 +256,15 @@ class _Writer:
         """Record ``path`` as parsed into ``result`` at ``stat`` (None, None: deleted)."""
         conn = self.conn
         row = conn.execute(
-            "SELECT size, mtime_ns, ctime_ns, inode, checked_ns, paper, problems FROM files "
-            "WHERE path = ?",
+            "SELECT size, mtime_ns, ctime_ns, inode, checked_ns, paper, problems, warnings "
+            "FROM files WHERE path = ?",
             (path,),
         )
         old = row.fetchone()
         if stat is not None and old is not None and tuple(old[:4]) == stat:
             if not racy(stat, old[4]):
                 return  # another process indexed this very version meanwhile
-            if result is not None and self._same(old[5], old[6], result):
+            if result is not None and self._same(old[5], old[6], old[7], result):
                 conn.execute(  # read again, as suspect: unchanged
                     "UPDATE files SET checked_ns = ? WHERE path = ?", (self.checked_ns, path)
                 )
@@ -286,10 +282,11 @@ class _Writer:
         else:
             self.report.updated += 1
         paper = result.paper
+        warnings = _warnings(result)
         if paper is None:
             problems = [[d.line, d.message] for d in result.errors]
             self.report.failed += 1
-            self._file(path, stat, None, None, problems)
+            self._file(path, stat, None, None, problems, warnings)
             return
         other = conn.execute("SELECT rowid, path, data FROM papers WHERE id = ?", (paper.id,))
         holder = other.fetchone()
@@ -297,7 +294,8 @@ class _Writer:
             # the first file in path order keeps a duplicated id, whatever the history
             if path > holder[1]:
                 message = f"duplicate id {paper.id!r} (also in {holder[1]})"
-                self._file(path, stat, None, paper.id, [[paper.line_of("id"), message]])
+                problems = [[paper.line_of("id"), message]]
+                self._file(path, stat, None, paper.id, problems, warnings)
                 return
             self._delete_paper(holder[0])
             try:
@@ -309,7 +307,7 @@ class _Writer:
                 "UPDATE files SET paper = NULL, dup_of = ?, problems = ? WHERE path = ?",
                 (paper.id, json.dumps([[line, message]]), holder[1]),
             )
-        self._file(path, stat, self._insert_paper(paper), None, None)
+        self._file(path, stat, insert_paper(self.conn, paper), None, None, warnings)
 
     def _file(
         self,
@@ -318,17 +316,22 @@ class _Writer:
         paper: int | None,
         dup_of: str | None,
         problems: list[list[Any]] | None,
+        warnings: list[list[Any]],
     ) -> None:
         self.conn.execute(
             "INSERT INTO files(path, size, mtime_ns, ctime_ns, inode, checked_ns, paper, "
-            "dup_of, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (path, *stat, self.checked_ns, paper, dup_of, _problems(problems)),
+            "dup_of, problems, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (path, *stat, self.checked_ns, paper, dup_of, _problems(problems), _problems(warnings)),
         )
         self.racy = self.racy or racy(stat, self.checked_ns)
 
-    def _same(self, rowid: int | None, problems: str | None, result: ParseResult) -> bool:
+    def _same(
+        self, rowid: int | None, problems: str | None, warnings: str | None, result: ParseResult
+    ) -> bool:
         """Whether the index holds ``result`` for this file already (its paper, or its
-        errors)."""
+        errors, and its warnings)."""
+        if warnings != _problems(_warnings(result)):
+            return False
         paper = result.paper
         if paper is None:
             errors = [[d.line, d.message] for d in result.errors]
@@ -339,7 +342,7 @@ class _Writer:
             "SELECT p.data, f.body FROM papers p JOIN fts f ON f.rowid = p.rowid WHERE p.rowid = ?",
             (rowid,),
         ).fetchone()
-        data, body = _record(paper)
+        data, body = record(paper)
         return row is not None and (row[0], row[1]) == (data, body)
 
     def orphans(self, freed: set[str], current: Snapshot) -> list[str]:
@@ -352,79 +355,12 @@ class _Writer:
             self.conn.execute("UPDATE files SET size = -1 WHERE path = ?", (path,))
         return found
 
-    def _insert_paper(self, paper: Paper) -> int:
-        from papernotes import normalize
-
-        data, body = _record(paper)
-        year = paper.year
-        if year is None and paper.published and paper.published[:4].isdigit():
-            year = int(paper.published[:4])
-        cursor = self.conn.execute(
-            "INSERT INTO papers(id, path, title, year, published, read, added, status, rating, "
-            "data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                paper.id,
-                paper.path,
-                paper.title,
-                year,
-                paper.published,
-                paper.read,
-                paper.added,
-                paper.status,
-                paper.rating,
-                data,
-            ),
-        )
-        rowid = cursor.lastrowid
-        assert rowid is not None
-        texts = (
-            paper.title,
-            "\n".join(paper.aliases),
-            "\n".join(paper.authors),
-            "\n".join(paper.topics),
-            "\n".join(paper.tags),
-            paper.venue or "",
-            paper.org or "",
-            paper.abstract or "",
-            body,
-        )
-        self.conn.execute(
-            f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})",
-            (rowid, *texts),
-        )
-        fold = normalize.fold
-        keys = {
-            ("id", fold(paper.id)),
-            ("file", fold(Path(paper.path).stem)),
-            ("title", normalize.title_key(paper.title)),
-            *(("alias", fold(a)) for a in paper.aliases),
-            *(("tag", fold(t).lstrip("#")) for t in paper.tags),
-        }
-        if paper.arxiv:
-            keys.add(("arxiv", paper.arxiv.lower()))
-        if paper.doi:
-            keys.add(("doi", paper.doi.lower()))
-        self.conn.executemany(
-            "INSERT INTO keys(kind, value, paper) VALUES (?, ?, ?)",
-            [(kind, value, rowid) for kind, value in keys if value],
-        )
-        return rowid
-
     def _delete_paper(self, rowid: int) -> str:
-        self.conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
-        self.conn.execute("DELETE FROM keys WHERE paper = ?", (rowid,))
-        row = self.conn.execute("DELETE FROM papers WHERE rowid = ? RETURNING id", (rowid,))
-        (paper_id,) = row.fetchone()
-        return str(paper_id)
+        return delete_paper(self.conn, rowid)
 
 
-def _record(paper: Paper) -> tuple[str, str]:
-    """What the index keeps of ``paper``: its JSON record (without the body), and its body."""
-    data = paper.to_dict()
-    body = data.pop("body")
-    data["key_lines"] = dict(paper.key_lines)
-    data["body_line"] = paper.body_line
-    return json.dumps(data, ensure_ascii=False), body
+def _warnings(result: ParseResult) -> list[list[Any]]:
+    return [[d.line, d.message] for d in result.warnings]
 
 
 def _problems(problems: list[list[Any]] | None) -> str | None:

@@ -2,8 +2,11 @@
 
 Commands read papers through :func:`open_kb`, which first brings the persistent index up to
 date (only new, changed and deleted notes are parsed; see :mod:`papernotes.index`) and then
-serves papers from it, without parsing files. Search with :func:`papernotes.search.search`;
-select with a query's filters with :func:`papernotes.search.ids_matching`."""
+serves papers from it, without parsing files. The read API over the index: search with
+:func:`papernotes.search.search`; select, sort and page with :mod:`papernotes.selection`; a
+reference with :func:`papernotes.resolve.resolve_in_kb`; links, backlinks and dangling links
+with :mod:`papernotes.links`; similar notes with :mod:`papernotes.neighbours`; facets and
+totals with :mod:`papernotes.stats`; per-file problems with :mod:`papernotes.check`."""
 
 from __future__ import annotations
 
@@ -24,7 +27,6 @@ class KnowledgeBase:
 
     store: Store
     index: Index
-    _all: list[Paper] | None = field(default=None, repr=False)
     _problems: list[Diagnostic] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -32,20 +34,15 @@ class KnowledgeBase:
 
     def papers(self, body: bool = True) -> list[Paper]:
         """Every note without errors, sorted by id. ``body=False`` loads faster and leaves
-        ``Paper.body`` empty: for commands that only need the front matter."""
-        if self._all is not None:
-            return list(self._all)
-        papers = self.index.all_papers(body=body)
-        if body:
-            self._all = papers
-        return list(papers)
+        ``Paper.body`` empty: for commands that only need the front matter. (Commands that
+        list notes stream them instead: :mod:`papernotes.selection`.)"""
+        return list(self.iter_papers(body=body))
 
-    @property
-    def papers_by_id(self) -> dict[str, Paper]:
-        return {p.id: p for p in self.papers()}
+    def iter_papers(self, body: bool = True) -> Iterator[Paper]:
+        """Every note without errors, sorted by id, read a chunk at a time."""
+        from papernotes import selection
 
-    def __iter__(self) -> Iterator[Paper]:
-        return iter(self.papers())
+        return selection.papers(self, selection.rowids(self, sort="id"), body=body)
 
     def __len__(self) -> int:
         return self.index.count()
@@ -60,8 +57,8 @@ class KnowledgeBase:
         return self.index.papers(self.index.rowids(paper_ids), body=body)
 
     def lookup(self, kind: str, value: str) -> list[Paper]:
-        """Papers whose ``kind`` (``id``, ``file``, ``alias``, ``title``, ``arxiv``, ``doi``,
-        ``tag``) equals ``value``, compared the way the index folds it (case, accents; titles
+        """Papers whose ``kind`` (``id``, ``file``, ``alias``, ``title``, ``arxiv``, ``doi``)
+        equals ``value``, compared the way the index folds it (case, accents; titles
         also ignore punctuation). For resolving references without loading every note."""
         from papernotes import normalize
 

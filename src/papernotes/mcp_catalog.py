@@ -12,9 +12,9 @@ from typing import Any
 
 from papernotes import mcp_tools, mcp_writes
 from papernotes.errors import UsageError
-from papernotes.listing import SORT_KEYS
 from papernotes.model import STATUSES
 from papernotes.search import MODES as SEARCH_MODES
+from papernotes.selection import SORT_KEYS
 
 Schema = dict[str, Any]
 

@@ -221,43 +221,32 @@ def list_notes(
     limit: int = 20,
     offset: int = 0,
 ) -> dict[str, Any]:
-    """``papernotes list``: the notes passing every filter, sorted."""
-    from papernotes.listing import (
-        Filters,
-        check_known,
-        parse_day,
-        parse_years,
-        select,
-        sort_papers,
-    )
+    """``papernotes list``: the notes passing every filter, sorted (one page of them)."""
+    from papernotes.selection import Selection, check_known, count, papers, rowids
 
     _check_page(limit, offset)
-    chosen = Filters(
+    chosen = Selection(
+        query=(query or "").strip(),
         topics=tuple(topics),
         tags=tuple(tags),
         authors=tuple(authors),
-        years=parse_years(year) if year else None,
-        read_since=parse_day(read_since, end=False) if read_since else None,
-        read_until=parse_day(read_until, end=True) if read_until else None,
+        year=year,
+        read_since=read_since,
+        read_until=read_until,
         status=status,
     )
-    papers = kb.papers(body=False)
-    check_known(papers, chosen, dict(kb.store.taxonomy()))
-    if query and query.strip():
-        from papernotes.search import ids_matching
-
-        wanted = set(ids_matching(kb, query))
-        papers = [p for p in papers if p.id in wanted]
-    chosen_papers = sort_papers(select(papers, chosen), sort, reverse)
-    page = chosen_papers[offset : offset + limit]
+    check_known(kb, chosen)
+    ids = rowids(kb, chosen, sort, reverse, limit, offset)
+    total = count(kb, chosen)
+    page = list(papers(kb, ids))
     end = offset + len(page)
     out: dict[str, Any] = {
-        "total": len(chosen_papers),
+        "total": total,
         "offset": offset,
         "notes": [summary(p) for p in page],
-        "next_offset": end if end < len(chosen_papers) else None,
+        "next_offset": end if end < total else None,
     }
-    if not chosen_papers:
+    if not total:
         out["notice"] = "no notes match"
     return bounded(out, "notes", offset)
 
@@ -289,7 +278,7 @@ def facets(
 ) -> dict[str, Any]:
     """``papernotes tags``, ``topics``, ``authors``: the values in use and how many notes have
     each (topics and tags of the taxonomy in papernotes.toml too, with 0)."""
-    from papernotes.stats import merge_counts
+    from papernotes.stats import facet_counts
 
     if not 1 <= limit <= 500:
         raise UsageError("limit must be between 1 and 500")
@@ -298,7 +287,7 @@ def facets(
         if name not in FACETS:
             raise UsageError(f"unknown facet {name!r} (expected tags, topics or authors)")
         extra = kb.store.taxonomy().get(name, ()) if name != "authors" else ()
-        rows = merge_counts(kb.index.facet(name), sort, extra)
+        rows = facet_counts(kb, name, sort, extra)
         out[name] = {
             "total": len(rows),
             "values": [{"value": v, "notes": n} for v, n in rows[:limit]],

@@ -109,10 +109,14 @@ class Paper:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Paper:
-        """Inverse of :meth:`to_dict` (for data papernotes wrote itself)."""
+    def from_dict(cls, data: Mapping[str, Any], strict: bool = False) -> Paper:
+        """Inverse of :meth:`to_dict` (the index adds ``key_lines`` and ``body_line``).
+        ``strict``: every field must be there with its type, else ValueError (for data read
+        back from a cache, which is never trusted)."""
+        if strict:
+            _check(data)
         kwargs: dict[str, Any] = {}
-        for name in (*KNOWN_KEYS, "extra", "body", "links", "path"):
+        for name in (*_FIELDS, "key_lines", "body_line"):
             if name not in data:
                 continue
             value = data[name]
@@ -120,3 +124,39 @@ class Paper:
                 value = tuple(value)
             kwargs[name] = value
         return cls(**kwargs)
+
+
+_FIELDS = (*KNOWN_KEYS, "extra", "body", "links", "path")  # what to_dict gives
+_LISTS = ("aliases", "authors", "topics", "tags", "related", "links")
+_TEXTS = ("id", "title", "path", "body")
+_NUMBERS = ("year", "rating")
+
+
+def _check(data: Mapping[str, Any]) -> None:
+    """ValueError unless ``data`` has every field of :meth:`Paper.to_dict` with its type (and
+    ``key_lines``, ``body_line``, if present, theirs)."""
+    if type(data) is not dict or not set(_FIELDS) <= data.keys() <= {
+        *_FIELDS,
+        "key_lines",
+        "body_line",
+    }:
+        raise ValueError("not the fields of a paper")
+    for name in _FIELDS:
+        value = data[name]
+        if name in _LISTS:
+            ok = type(value) is list and all(type(v) is str for v in value)
+        elif name in _TEXTS:
+            ok = type(value) is str
+        elif name in _NUMBERS:
+            ok = value is None or type(value) is int
+        elif name == "extra":
+            ok = type(value) is dict
+        else:
+            ok = value is None or type(value) is str
+        if not ok:
+            raise ValueError(f"{name}: not what a paper holds")
+    lines = data.get("key_lines", {})
+    if type(lines) is not dict or any(type(v) is not int for v in lines.values()):
+        raise ValueError("key_lines: not what a paper holds")
+    if type(data.get("body_line", 1)) is not int:
+        raise ValueError("body_line: not what a paper holds")

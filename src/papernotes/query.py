@@ -6,13 +6,15 @@
     a OR b          either (``AND`` may be written, it is the default)
     -word, NOT w    must not match (also ``-"a phrase"``, ``-tag:x``, ``-(a OR b)``)
     ( ... )         grouping
-    field:value     ``title: alias: author: topic: venue: org: abstract: body:`` match words in
+    field:value     ``title: alias: author: venue: org: abstract: body:`` match words in
                     that field (``title:"reward model"``, ``author:rafail*``, ``title:(a OR b)``);
                     ``tag:`` a tag or a tag nested under it (``tag:llm`` matches ``llm/rlhf``);
-                    ``status: arxiv: doi: id:`` exact values;
+                    ``topic: status: arxiv: doi: id:`` exact values;
                     ``year: rating:`` numbers: ``2023``, ``2020..2023``, ``>=2023``, ``<3``;
                     ``read: published: added:`` dates: ``2024``, ``2024-02`` (the month),
-                    ``>=2024-01-15``, ``2024-01..2024-03``.
+                    ``>=2024-01-15``, ``2024-01..2024-03``;
+                    a key papernotes does not know, present in some note (``paper_ref:baker``):
+                    words in its value.
 
 :func:`parse` raises :class:`UsageError` with a caret under the problem. :func:`plan` turns a
 tree into SQL: user text only ever travels as a bound parameter, and text handed to FTS5 is
@@ -23,18 +25,16 @@ correction) is chosen by :mod:`papernotes.spelling`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from papernotes.errors import UsageError
-from papernotes.filters import FILTER_FIELDS, Filter
+from papernotes.filters import FILTER_FIELDS, Filter, extra_filter
 from papernotes.filters import field_filter as field_filter
+from papernotes.schema import COLUMNS as COLUMNS  # FTS5 columns, in order (bm25 weights)
 
 TextKind = Literal["word", "phrase", "prefix"]
-
-# FTS5 columns of the index, in order (bm25 weights are given in this order).
-COLUMNS = ("title", "aliases", "authors", "topics", "tags", "venue", "org", "abstract", "body")
 
 # query field -> FTS5 column it searches
 TEXT_FIELDS = {
@@ -43,8 +43,6 @@ TEXT_FIELDS = {
     "aliases": "aliases",
     "author": "authors",
     "authors": "authors",
-    "topic": "topics",
-    "topics": "topics",
     "venue": "venue",
     "org": "org",
     "abstract": "abstract",
@@ -53,7 +51,7 @@ TEXT_FIELDS = {
 FIELDS = (*TEXT_FIELDS, *FILTER_FIELDS)
 
 _TOKEN_CHAR = re.compile(r"[^\W_]")  # what FTS5's unicode61 tokenizer keeps (letters, digits)
-_FIELD = re.compile(r"([A-Za-z]+):(.*)", re.DOTALL)
+_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]*):(.*)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -196,8 +194,9 @@ MAX_TERMS = 100  # words, phrases, field terms and operators
 class _Parser:
     """Recursive descent: or := and (OR and)*; and := unary+; unary := (-|NOT) unary | atom."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, extra: Callable[[str], bool] | None = None) -> None:
         self.text = text
+        self.extra = extra
         self.tokens = list(_lex(text))
         self.pos = 0
         self.depth = 0
@@ -307,7 +306,12 @@ class _Parser:
 
     def field(self, token: _Token) -> Node | None:
         name = token.field_name
-        if name not in FIELDS:
+        extra = name not in FIELDS and self.extra is not None and self.extra(name)
+        if name not in FIELDS and not extra and not name.isalpha():
+            # ``gpt-4:``, ``x_y:z``: a word, as before keys papernotes does not know were fields
+            start = token.start - len(name) - 1
+            return _word(self.text[start : token.end], None, start, token.end, self.text)
+        if name not in FIELDS and not extra:
             import difflib
 
             close = difflib.get_close_matches(name, FIELDS, n=1)
@@ -324,12 +328,18 @@ class _Parser:
             phrase = self.take()
             value, start, end, kind = phrase.value, phrase.start, phrase.end, "phrase"
         elif glued == "(":
-            if name not in TEXT_FIELDS:
+            if extra or name not in TEXT_FIELDS:
                 raise _error(self.text, token.end, f"{name}: takes one value, not a group")
             group = self.atom()
             return _in_column(group, TEXT_FIELDS[name]) if group is not None else None
         if not value.strip():
             raise _error(self.text, token.start - len(name) - 1, f"{name}: needs a value")
+        if extra:
+            kind = "prefix" if kind == "word" and value.endswith("*") else kind
+            try:
+                return extra_filter(name, value.rstrip("*") if kind == "prefix" else value, kind)
+            except ValueError as exc:
+                raise _error(self.text, start, f"{name}: {exc}") from None
         if name in TEXT_FIELDS:
             column = TEXT_FIELDS[name]
             if kind == "phrase":
@@ -376,9 +386,11 @@ def _in_column(node: Node, column: str) -> Node:
     return node
 
 
-def parse(text: str) -> Query:
-    """Parse a query; :class:`UsageError` (with a caret under the problem) when malformed."""
-    parser = _Parser(text)
+def parse(text: str, extra: Callable[[str], bool] | None = None) -> Query:
+    """Parse a query; :class:`UsageError` (with a caret under the problem) when malformed.
+    ``extra(name)``: whether ``name:`` is a key papernotes does not know that some note has
+    (:meth:`papernotes.index.Index.has_extra`), a field then too."""
+    parser = _Parser(text, extra)
     root = parser.parse()
     root = _simplify(root) if root is not None else None
     if root is None or root == _NOTHING:

@@ -1,6 +1,8 @@
-"""Notes similar to a note, and why: TF-IDF cosine over title, abstract and body, plus shared
+"""How similar two notes are, and why: TF-IDF cosine over title, abstract and body, plus shared
 topics, tags, authors and links. Every match carries its reasons (the shared distinctive words,
-tags, authors, links), the way arxiv-sanity shows the words behind a recommendation."""
+tags, authors, links), the way arxiv-sanity shows the words behind a recommendation. Which
+notes are compared, and the document frequencies, come from the index
+(:mod:`papernotes.neighbours`)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from papernotes.links import LinkResolver, outgoing
 from papernotes.model import Paper
 from papernotes.normalize import fold
 
@@ -160,20 +161,6 @@ def rank(
     return matches[:limit] if limit > 0 else matches
 
 
-def similar(papers: Sequence[Paper], target: Paper, limit: int = 10) -> list[Match]:
-    """The notes of ``papers`` most similar to ``target``, best first (ties by id)."""
-    papers = [p for p in papers if p.id != target.id]
-    df: Counter[str] = Counter()
-    for paper in (*papers, target):
-        df.update(document(paper).keys())
-    resolver = LinkResolver([*papers, target])
-    link_targets = {
-        p.id: {t for t in map(resolver.resolve, outgoing(p)) if t is not None}
-        for p in (*papers, target)
-    }
-    return rank(target, papers, Vocabulary(len(papers) + 1, df), link_targets, limit)
-
-
 def _link_reasons(mine: str, other: str, targets: Mapping[str, set[str]]) -> tuple[str, ...]:
     reasons: list[str] = []
     if other in targets.get(mine, set()):
@@ -186,16 +173,6 @@ def _link_reasons(mine: str, other: str, targets: Mapping[str, set[str]]) -> tup
     return tuple(reasons)
 
 
-def backlinks(papers: Sequence[Paper], target: Paper) -> list[Paper]:
-    """The notes whose ``related`` ids or wikilinks point to ``target``, by id."""
-    resolver = LinkResolver(papers)
-    return [
-        p
-        for p in papers
-        if p.id != target.id and any(resolver.resolve(t) == target.id for t in outgoing(p))
-    ]
-
-
 @dataclass(frozen=True)
 class Connections:
     """What ``show`` prints under a note: where it links, what links to it, what is like it."""
@@ -203,19 +180,3 @@ class Connections:
     links: tuple[tuple[str, Paper | None], ...]  # (target as written, the note or None)
     backlinks: tuple[Paper, ...]
     related: tuple[Match, ...]
-
-
-def connections(papers: Sequence[Paper], paper: Paper, limit: int = 5) -> Connections:
-    resolver = LinkResolver(papers)
-    by_id = {p.id: p for p in papers}
-    links: list[tuple[str, Paper | None]] = []
-    seen: set[str] = set()
-    for target in outgoing(paper):
-        found = resolver.resolve(target)
-        if found is not None and found in seen:
-            continue  # the same note named twice (its id in related, its title in a wikilink)
-        if found is not None:
-            seen.add(found)
-        links.append((target, by_id.get(found) if found else None))
-    near = similar(papers, paper, limit) if limit > 0 else []
-    return Connections(tuple(links), tuple(backlinks(papers, paper)), tuple(near))

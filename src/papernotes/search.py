@@ -56,6 +56,7 @@ WEIGHTS = {
     "org": 2.0,
     "abstract": 1.5,
     "body": 1.0,
+    "extra": 1.0,  # the keys papernotes does not know (paper_ref: Baker, et al., 2011)
 }
 # BM25 saturates: five mentions in the body score about as much as one in the title, whatever
 # the weights. So a match in the title or an alias, and one in topics, tags or authors, also
@@ -87,6 +88,7 @@ LOOSE_WEIGHTS = {
     "org": 1.0,
     "abstract": 1.0,
     "body": 1.0,
+    "extra": 1.0,
 }
 _LOOSE_BM25 = _bm25(LOOSE_WEIGHTS)
 EXACT_KINDS = ("id", "alias", "arxiv", "doi", "file", "title")  # in order of precedence
@@ -147,7 +149,7 @@ def search(
     there may be more than ``limit``. ``mode``: ``lexical`` (words only), ``semantic``
     (meaning only), ``hybrid`` (both, fused), ``auto`` (hybrid when the notes have vectors and
     the model is installed, else lexical)."""
-    query = parse(text)
+    query = parse(text, kb.index.has_extra)
     if limit < 1:
         raise UsageError("--limit must be at least 1")
     if mode not in MODES:
@@ -169,27 +171,31 @@ FUSE_MEANING = 0.5
 
 def ids_matching(kb: KnowledgeBase, query: str | Query) -> list[str]:
     """The ids of every note matching ``query``, sorted: the notes a search would find,
-    without ranking or typo correction (for ``list QUERY`` and ``export QUERY``)."""
-    parsed = parse(query) if isinstance(query, str) else query
+    without ranking or typo correction (for ``set``/``tag`` on a query)."""
+    where, params = matching(kb, query)
+    sql = f"SELECT p.id FROM papers p WHERE {where} ORDER BY p.id"
+    text = query if isinstance(query, str) else query.text
+    return _guarded(kb, text, lambda conn: [str(i) for (i,) in conn.execute(sql, params)])
 
-    def run(conn: sqlite3.Connection) -> list[str]:
+
+def matching(kb: KnowledgeBase, query: str | Query) -> tuple[str, tuple[object, ...]]:
+    """The notes a search for ``query`` finds, without ranking or typo correction, as an SQL
+    condition on ``papers p`` with its parameters (``list QUERY`` and ``export QUERY`` sort and
+    page them in SQL: :mod:`papernotes.selection`)."""
+    parsed = parse(query, kb.index.has_extra) if isinstance(query, str) else query
+
+    def run(conn: sqlite3.Connection) -> tuple[str, tuple[object, ...]]:
         prepared = prepare(conn, parsed, fix_typos=False)
         pl = plan(prepared)
+        where, params = pl.where, pl.params
         if pl.match is not None:
-            source = "FROM fts JOIN papers p ON p.rowid = fts.rowid WHERE fts MATCH ? AND "
-            params: tuple[object, ...] = (pl.match, *pl.params)
-        else:
-            source, params = "FROM papers p WHERE ", pl.params
+            where = f"p.rowid IN (SELECT rowid FROM fts WHERE fts MATCH ?) AND ({where})"
+            params = (pl.match, *params)
         firsts = _exact_matches(conn, prepared)
-        if not firsts:
-            rows = conn.execute(f"SELECT p.id {source}{pl.where} ORDER BY p.id", params)
-            return [str(i) for (i,) in rows]
-        found = {int(r) for (r,) in conn.execute(f"SELECT p.rowid {source}{pl.where}", params)}
-        ids = conn.execute(
-            "SELECT id FROM papers WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY id",
-            (json.dumps(sorted(found | set(firsts))),),
-        )
-        return [str(i) for (i,) in ids]
+        if firsts:  # an exact name counts even when the words do not match it (an alias)
+            where = f"(({where}) OR p.rowid IN (SELECT value FROM json_each(?)))"
+            params = (*params, json.dumps(sorted(firsts)))
+        return where, params
 
     return _guarded(kb, parsed.text, run)
 

@@ -1,27 +1,30 @@
-"""Counting: how often each tag, topic or author occurs, and the summary ``stats`` shows."""
+"""Counting, in SQL over the index: how often each tag, topic or author occurs
+(:func:`facet_counts`), and the summary ``stats`` shows (:func:`compute`)."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from papernotes.model import STATUSES, Paper
+from papernotes.model import STATUSES
 from papernotes.normalize import fold
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from papernotes.kb import KnowledgeBase
 
 FACETS = ("tags", "topics", "authors")
 
 
 def facet_counts(
-    papers: Iterable[Paper], facet: str, sort: str = "count", extra: Iterable[str] = ()
+    kb: KnowledgeBase, facet: str, sort: str = "count", extra: Iterable[str] = ()
 ) -> list[tuple[str, int]]:
     """``(value, number of notes)`` for a list field (see :func:`merge_counts`)."""
     if facet not in FACETS:
         raise ValueError(f"unknown facet {facet!r}")
-    counts: Counter[str] = Counter()
-    for paper in papers:
-        counts.update(list(dict.fromkeys(getattr(paper, facet))))
-    return merge_counts(counts.items(), sort, extra)
+    return merge_counts(kb.index.facet(facet), sort, extra)
 
 
 def merge_counts(
@@ -90,30 +93,46 @@ class Stats:
         }
 
 
-def compute(papers: Sequence[Paper], with_errors: int = 0) -> Stats:
-    """The summary of a knowledge base; ``with_errors`` is how many notes were skipped."""
-    status: Counter[str] = Counter(p.status or "no status" for p in papers)
-    by_status = {s: status[s] for s in (*STATUSES, "no status") if status[s]}
-    years = Counter(p.year for p in papers if p.year is not None)
-    months = Counter(p.read[:7] for p in papers if p.read)
-    by_topic = facet_counts(papers, "topics")
-    return Stats(
-        notes=len(papers),
-        with_errors=with_errors,
-        by_status=by_status,
-        by_year=sorted(years.items()),
-        by_topic=by_topic,
-        tags=_distinct(papers, "tags"),
-        topics=len(by_topic),
-        authors=_distinct(papers, "authors"),
-        with_arxiv=sum(1 for p in papers if p.arxiv),
-        rated=sum(1 for p in papers if p.rating is not None),
-        without_year=sum(1 for p in papers if p.year is None),
-        without_topic=sum(1 for p in papers if not p.topics),
-        read_by_month=sorted(months.items()),
+def compute(kb: KnowledgeBase) -> Stats:
+    """The summary of a knowledge base (with how many notes were skipped for errors)."""
+
+    def run(conn: sqlite3.Connection) -> Stats:
+        def rows(sql: str) -> list[tuple[object, int]]:
+            return [(key, int(n)) for key, n in conn.execute(sql)]
+
+        (notes, with_arxiv, rated), *_ = conn.execute(
+            "SELECT count(*), count(arxiv), count(rating) FROM papers"
+        )
+        status = dict(rows("SELECT coalesce(status, 'no status'), count(*) FROM papers GROUP BY 1"))
+        years = rows("SELECT year, count(*) FROM papers WHERE year IS NOT NULL GROUP BY year")
+        months = rows(
+            "SELECT substr(read, 1, 7), count(*) FROM papers WHERE read IS NOT NULL GROUP BY 1"
+        )
+        (without_topic,) = conn.execute(
+            "SELECT count(*) FROM papers WHERE rowid NOT IN (SELECT paper FROM topics)"
+        ).fetchone()
+        (tags,) = conn.execute("SELECT count(DISTINCT folded) FROM tags").fetchone()
+        (authors,) = conn.execute("SELECT count(DISTINCT folded) FROM authors").fetchone()
+        return Stats(
+            notes=int(notes),
+            with_errors=0,
+            by_status={s: status[s] for s in (*STATUSES, "no status") if status.get(s)},
+            by_year=sorted((int(str(y)), n) for y, n in years),
+            by_topic=[],
+            tags=int(tags),
+            topics=0,
+            authors=int(authors),
+            with_arxiv=int(with_arxiv),
+            rated=int(rated),
+            without_year=int(notes) - sum(n for _, n in years),
+            without_topic=int(without_topic),
+            read_by_month=sorted((str(m), n) for m, n in months),
+        )
+
+    import dataclasses
+
+    stats = kb.index.read(run)
+    by_topic = facet_counts(kb, "topics")
+    return dataclasses.replace(
+        stats, with_errors=kb.skipped, by_topic=by_topic, topics=len(by_topic)
     )
-
-
-def _distinct(papers: Iterable[Paper], field: str) -> int:
-    """How many different values (case and accents ignored) a list field has."""
-    return len({fold(v) for p in papers for v in getattr(p, field)})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from papernotes.check import check
+from papernotes.check import check, indexed_path
 from papernotes.cli.common import format_option, get_store
 from papernotes.errors import EXIT_NOT_FOUND, ConfigError
 from papernotes.notefiles import undecodable
@@ -31,13 +31,13 @@ def check_cmd(ctx: click.Context, paths: tuple[str, ...], strict: bool, fmt: str
       papernotes check notes/direct-preference-optimization.md --strict
       papernotes check --format json | jq '.diagnostics[0]'
     """
+    from papernotes.cli.common import get_kb
+
     files: list[Path] = []
-    universe: list[Path] = []
     unnamed: list[Path] = []  # names that are not UTF-8: the other commands pass them over
     store = None
     try:
         store = get_store(ctx)
-        universe = list(store.notes())
     except ConfigError:
         if not paths:
             raise
@@ -48,10 +48,22 @@ def check_cmd(ctx: click.Context, paths: tuple[str, ...], strict: bool, fmt: str
             unnamed.extend(path / rel for rel in undecodable(path))
         else:
             files.append(path)
-    if not paths and store is not None:
-        files = universe
+    if store is not None and not paths:
         unnamed = [store.root / rel for rel in undecodable(store.root)]
-    report = check(files, universe, unnamed)
+    kb = get_kb(ctx, warn_skipped=False) if store is not None else None
+    only: list[str] | None = None
+    outside: list[Path] = []
+    if kb is not None and paths:
+        only = []
+        for path in files:
+            rel = indexed_path(kb, path)
+            if rel is None:
+                outside.append(path)
+            else:
+                only.append(rel)
+    elif kb is None:
+        outside = files
+    report = check(kb, only, outside, unnamed)
     print_check(report, fmt)
     if report.failed(strict):
         ctx.exit(EXIT_NOT_FOUND)

@@ -29,7 +29,9 @@ def cite_cmd(ctx: click.Context, refs: tuple[str, ...], fmt: str) -> None:
     from papernotes.cite import cite
     from papernotes.render import print_data
     from papernotes.resolve import resolve_in_kb
+    from papernotes.selection import papers, rowids
 
     kb = get_kb(ctx)
-    papers = [resolve_in_kb(kb, ref) for ref in refs]
-    print_data(cite(papers, kb.papers(body=False), fmt))
+    cited = [resolve_in_kb(kb, ref) for ref in refs]
+    collection = list(papers(kb, rowids(kb, sort="title")))  # as export sorts them
+    print_data(cite(cited, collection, fmt))

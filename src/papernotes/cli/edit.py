@@ -13,14 +13,16 @@ from papernotes.cli.complete import complete_ref
 
 def edit_and_check(ctx: click.Context, path: Path) -> None:
     """Open ``path`` in the editor, wait, then report its problems (exit 1 on errors)."""
-    from papernotes.check import check
+    from papernotes.check import check, indexed_path
     from papernotes.editor import edit
     from papernotes.errors import EXIT_NOT_FOUND
     from papernotes.render import safe
 
     store = get_store(ctx)
     edit(path, store.setting("editor"))
-    report = check([path], list(store.notes()))
+    kb = get_kb(ctx, warn_skipped=False)  # the index brought up to date: this note parsed again
+    rel = indexed_path(kb, path)
+    report = check(kb, [rel]) if rel is not None else check(kb, [], [path])
     for diag in report.diagnostics:
         click.echo(safe(str(diag)), err=True)
     if report.failed():

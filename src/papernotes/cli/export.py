@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from papernotes.cli.common import format_option, get_kb
-from papernotes.cli.list_ import filter_options, select_papers
+from papernotes.cli.list_ import filter_options, select_rowids
 
 NEEDS_BODY = ("json", "jsonl", "bibtex", "csl-json")  # the others use the front matter only
 
@@ -40,23 +40,21 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
     from pathlib import Path
 
     from papernotes.errors import NotFound
-    from papernotes.export import export
-    from papernotes.listing import sort_papers
+    from papernotes.export import chunks
     from papernotes.output import write_output
+    from papernotes.selection import papers
 
     kb = get_kb(ctx)
-    query = filters.pop("query")
-    papers = sort_papers(select_papers(kb, query, **filters))
-    if not papers:
+    ids = select_rowids(kb, filters.pop("query"), filters)
+    if not ids:
         raise NotFound("no notes match")
-    if fmt in NEEDS_BODY:
-        papers = kb.get_many([p.id for p in papers])
-    text = export(papers, fmt)
+    text = chunks(papers(kb, ids, body=fmt in NEEDS_BODY), fmt)
     if output is None:
         from papernotes.render import print_data
 
-        print_data(text)
+        for chunk in text:
+            print_data(chunk)
         return
-    write_output(Path(output), text, kb.store.root)
-    noun = "note" if len(papers) == 1 else "notes"
-    click.echo(f"{len(papers)} {noun} written to {output}", err=True)
+    write_output(Path(output), "".join(text), kb.store.root)
+    noun = "note" if len(ids) == 1 else "notes"
+    click.echo(f"{len(ids)} {noun} written to {output}", err=True)

@@ -25,11 +25,11 @@ def _facet_command(facet: str, label: str) -> click.Command:
     def command(ctx: click.Context, sort: str, limit: int | None, fmt: str) -> None:
         from papernotes.errors import NotFound
         from papernotes.render.tables import print_counts
-        from papernotes.stats import merge_counts
+        from papernotes.stats import facet_counts
 
         kb = get_kb(ctx)
         extra = kb.store.taxonomy().get(facet, ()) if facet != "authors" else ()
-        rows = merge_counts(kb.index.facet(facet), sort, extra)
+        rows = facet_counts(kb, facet, sort, extra)
         if limit:
             rows = rows[:limit]
         print_counts(rows, label, fmt)

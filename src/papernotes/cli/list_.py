@@ -13,10 +13,10 @@ from papernotes.model import STATUSES
 
 if TYPE_CHECKING:
     from papernotes.kb import KnowledgeBase
-    from papernotes.model import Paper
+    from papernotes.selection import Selection
 
 F = TypeVar("F", bound=Callable[..., Any])
-SORT_KEYS = ("title", "year", "read", "added", "rating")  # papernotes.listing.SORT_KEYS
+SORT_KEYS = ("title", "year", "read", "added", "rating")  # papernotes.selection.SORT_KEYS
 
 
 def filter_options(func: F) -> F:
@@ -33,7 +33,8 @@ def filter_options(func: F) -> F:
         ),
         click.option(
             "--author", "authors", multiple=True,
-            help="Only notes by an author whose name contains this (any case or accents).",
+            help="Only notes with these words in an author's name, as author: finds them "
+            "(any case or accents; rafail* for a prefix).",
         ),
         click.option("--year", help="A year (2023) or a range (2020..2023, 2021.., ..2019)."),
         click.option("--read-since", help="Read on or after this date (2024-02-01, 2024-02)."),
@@ -45,32 +46,37 @@ def filter_options(func: F) -> F:
     return func
 
 
-def select_papers(kb: KnowledgeBase, query: tuple[str, ...], **filters: Any) -> list[Paper]:
-    """The notes matching the QUERY (through the search index) and every filter option
-    (unknown topic or tag: NotFound with the closest known ones), without their bodies."""
-    from papernotes.listing import Filters, check_known, parse_day, parse_years, select
+def selection_of(query: tuple[str, ...], filters: dict[str, Any]) -> Selection:
+    """The QUERY words and filter options of ``list`` and ``export`` as one selection."""
+    from papernotes.selection import Selection
 
-    chosen = Filters(
+    return Selection(
+        query=" ".join(query),
         topics=tuple(filters.get("topics") or ()),
         tags=tuple(filters.get("tags") or ()),
         authors=tuple(filters.get("authors") or ()),
-        years=parse_years(filters["year"]) if filters.get("year") else None,
-        read_since=parse_day(filters["read_since"], end=False)
-        if filters.get("read_since")
-        else None,
-        read_until=parse_day(filters["read_until"], end=True)
-        if filters.get("read_until")
-        else None,
+        year=filters.get("year"),
+        read_since=filters.get("read_since"),
+        read_until=filters.get("read_until"),
         status=filters.get("status"),
     )
-    papers = kb.papers(body=False)
-    check_known(papers, chosen, dict(kb.store.taxonomy()))
-    if query:
-        from papernotes.search import ids_matching
 
-        wanted = set(ids_matching(kb, " ".join(query)))
-        papers = [p for p in papers if p.id in wanted]
-    return select(papers, chosen)
+
+def select_rowids(
+    kb: KnowledgeBase,
+    query: tuple[str, ...],
+    filters: dict[str, Any],
+    sort: str = "title",
+    reverse: bool = False,
+    limit: int | None = None,
+) -> list[int]:
+    """The notes matching the QUERY and every filter option, sorted and limited in SQL
+    (unknown topic or tag: NotFound with the closest known ones)."""
+    from papernotes.selection import check_known, rowids
+
+    chosen = selection_of(query, filters)
+    check_known(kb, chosen)
+    return rowids(kb, chosen, sort, reverse, limit)
 
 
 @click.command("list")
@@ -88,7 +94,8 @@ def list_cmd(
 ) -> None:
     """List notes, filtered by fields and by an optional search QUERY.
 
-    QUERY uses the syntax of `papernotes search` (words, "phrases", -word, field:value).
+    QUERY uses the syntax of `papernotes search` (words, "phrases", -word, field:value); each
+    option is its field (--topic X is topic:X, --read-since D is read:>=D).
     A table on a terminal; on a pipe, one tab-separated line per note: id, year, title,
     authors, topics, tags, status, rating, read date. Exit 1 when no note matches.
 
@@ -101,16 +108,14 @@ def list_cmd(
       papernotes list "tag:dpo -survey"
     """
     from papernotes.errors import NotFound
-    from papernotes.listing import sort_papers
     from papernotes.render.tables import print_papers
+    from papernotes.selection import papers
 
     kb = get_kb(ctx)
     query = filters.pop("query")
-    papers = sort_papers(select_papers(kb, query, **filters), sort, reverse)
-    if limit:
-        papers = papers[:limit]
-    if not papers:
-        if fmt in ("json", "csv"):
-            print_papers(papers, fmt)
+    ids = select_rowids(kb, query, filters, sort, reverse, limit)
+    if not ids and fmt not in ("json", "csv"):
         raise NotFound("no notes match")
-    print_papers(papers, fmt)
+    print_papers(papers(kb, ids), fmt)
+    if not ids:
+        raise NotFound("no notes match")

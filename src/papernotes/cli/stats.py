@@ -23,4 +23,4 @@ def stats_cmd(ctx: click.Context, fmt: str) -> None:
     from papernotes.stats import compute
 
     kb = get_kb(ctx, warn_skipped=False)  # the count of notes with errors is in the report
-    print_stats(compute(kb.papers(body=False), kb.skipped), fmt)
+    print_stats(compute(kb), fmt)

@@ -79,6 +79,18 @@ def print_json(data: Any) -> None:
     click.echo(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
+def print_json_list(items: Iterable[Any]) -> None:
+    """A JSON array, written item by item: what :func:`print_json` prints for ``list(items)``,
+    without holding them all (``list`` and ``export`` of 75,000 notes)."""
+    first = True
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        click.echo(("[\n  " if first else ",\n  ") + text, nl=False)
+        first = False
+    click.echo("[]" if first else "\n]")
+
+
 def on_terminal() -> bool:
     return sys.stdout.isatty()
 

@@ -6,13 +6,13 @@ On a terminal: a rich table. On a pipe: one tab-separated line per row and no he
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import click
 
 from papernotes.model import Paper
-from papernotes.render import print_data, print_json, safe
+from papernotes.render import print_data, print_json, print_json_list, safe
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -53,22 +53,24 @@ def paper_row(paper: Paper) -> list[str]:
     ]
 
 
-def print_papers(papers: Sequence[Paper], fmt: str) -> None:
-    """``papers`` as a table (rich or tab-separated), JSON, CSV or ids."""
+def print_papers(papers: Iterable[Paper], fmt: str) -> None:
+    """``papers`` as a table (rich or tab-separated), JSON, CSV or ids; a note at a time,
+    except the rich table, which needs them all to size its columns."""
     if fmt == "ids":
         for paper in papers:
             click.echo(safe(paper.id))
     elif fmt == "json":
-        print_json([{k: v for k, v in p.to_dict().items() if k != "body"} for p in papers])
+        print_json_list({k: v for k, v in p.to_dict().items() if k != "body"} for p in papers)
     elif fmt == "csv":
-        from papernotes.export import to_csv
+        from papernotes.export import chunks
 
-        print_data(to_csv(papers))
+        for chunk in chunks(papers, "csv"):
+            print_data(chunk)
     elif not sys.stdout.isatty():
         for paper in papers:
             click.echo("\t".join(paper_row(paper)))
     else:
-        _rich_papers(papers)
+        _rich_papers(list(papers))
 
 
 def papers_table(papers: Sequence[Paper]) -> Table:
