@@ -7,6 +7,7 @@ front matter. Code (fenced blocks, inline code) is not read."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 MAX_KEY = 60  # characters of a key: "Year" or "Reading Status", not a sentence
@@ -26,7 +27,6 @@ _BRACKETED = re.compile(
     |\((?P<pkey>{_KEY}?)::[ \t]*(?P<pvalue>[^()\n]*?)[ \t]*\)""",
     re.X,
 )
-_FENCE = re.compile(r"^[ \t]*(```|~~~)")
 _CODE_SPAN = re.compile(r"`[^`\n]*`")
 _WIKILINK = re.compile(r"\[\[([^\[\]|#^\n]+)(?:[#^][^\[\]|\n]*)?(?:\|([^\[\]\n]*))?\]\]")
 
@@ -42,24 +42,15 @@ class InlineField:
 
 
 def fields(body: str) -> list[InlineField]:
-    """Every inline field of ``body`` with a value, in order. Cheap on a body without ``::``."""
+    """Every inline field of ``body`` with a value, in order. Cheap on a body without ``::``:
+    only the lines that hold one are looked at (and, when the body has code fences, which
+    lines are code)."""
     if "::" not in body:
         return []
     found: list[InlineField] = []
-    fence = ""
-    for number, line in enumerate(body.split("\n"), 1):
-        opened = _FENCE.match(line)
-        if fence:
-            if opened and opened.group(1) == fence:
-                fence = ""
-            continue
-        if opened:
-            fence = opened.group(1)
-            continue
-        if "::" not in line:
-            continue
+    for number, line in _lines_with_fields(body):
         whole = _LINE.match(line)
-        if whole and "`" not in line[: whole.start("key") + len(whole.group("key"))]:
+        if whole and "`" not in line[: whole.end("key")]:
             _add(found, whole.group("key"), whole.group("value") or "", number)
             continue
         for match in _BRACKETED.finditer(_CODE_SPAN.sub(_blank, line)):
@@ -67,6 +58,29 @@ def fields(body: str) -> list[InlineField]:
             value = match.group("value") if match.group("key") else match.group("pvalue")
             _add(found, key, value or "", number)
     return found
+
+
+def _lines_with_fields(body: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of each line of ``body`` with ``::`` outside fenced code."""
+    if "```" in body or "~~~" in body:
+        fence = ""
+        for number, line in enumerate(body.split("\n"), 1):
+            marker = line.lstrip(" \t")[:3]
+            if marker in ("```", "~~~"):
+                fence = "" if marker == fence else fence or marker
+            elif not fence and "::" in line:
+                yield number, line
+        return
+    number, counted = 1, 0
+    pos = body.find("::")
+    while pos != -1:
+        start = body.rfind("\n", 0, pos) + 1
+        end = body.find("\n", pos)
+        end = len(body) if end == -1 else end
+        number += body.count("\n", counted, start)
+        counted = start
+        yield number, body[start:end]
+        pos = body.find("::", end)
 
 
 def _blank(match: re.Match[str]) -> str:
