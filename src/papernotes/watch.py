@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import functools
 import itertools
 import os
 import struct
@@ -315,11 +316,15 @@ def local(directory: str | os.PathLike[str]) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     buffer = ctypes.create_string_buffer(512)  # struct statfs; f_type comes first
-    libc = ctypes.CDLL(None, use_errno=True)  # the C library the interpreter uses
-    if int(libc.statfs(os.fsencode(directory), buffer)) != 0:
+    if int(_libc().statfs(os.fsencode(directory), buffer)) != 0:
         return False
     (kind,) = struct.unpack_from("l", buffer)
     return (kind & 0xFFFFFFFF) in LOCAL_FILE_SYSTEMS
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)  # the C library the interpreter uses
 
 
 def _brief(exc: BaseException) -> str:

@@ -228,6 +228,10 @@ def start_detached(store: Store) -> None:
     """Start ``papernotes watch`` for ``store`` in the background (it serves from the next
     command on; one that cannot watch this folder says so in its log and is not started
     again for a while)."""
+    import importlib.util
+
+    if importlib.util.find_spec("watchfiles") is None:
+        return  # pip install 'papernotes[watch]'
     base = base_path(store.root)
     try:
         if time.time() - os.stat(base + ".refused").st_mtime < 600:

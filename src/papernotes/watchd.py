@@ -38,10 +38,10 @@ from papernotes.errors import PapernotesError
 from papernotes.index import Index, is_damage
 from papernotes.indexing import _generation, refresh
 from papernotes.store import Store
-from papernotes.watch import Batch, Watcher
+from papernotes.watch import Batch, Watcher, local
 
 IDLE = 3600.0  # seconds without a question before the watcher exits (0: never)
-LAG_PATHS = 2000  # a batch this large is applied while commands scan for themselves
+LAG_PATHS = 500  # a batch this large is applied while commands scan for themselves
 RETRY = 30.0  # seconds between attempts to watch again after the watcher could not
 LOG_BATCHES = 1000  # batches remembered for "what changed since this token"
 
@@ -74,6 +74,7 @@ class Service:
         self.pending = 0  # paths seen and not applied yet
         self.stopping = threading.Event()
         self.parent: int | None = None  # exit when this process is gone
+        self.blind: str | None = None  # why a folder cannot be watched (never vouch)
         self.index: Index | None = None
         self.watcher: Watcher | None = None
         self.tap = True  # notify's debug output read for overflows (see papernotes.watch)
@@ -123,8 +124,14 @@ class Service:
             quiet = time.monotonic() - self.last_question
             step = 2 if quiet < 5 else 10 if quiet < 60 else 25
             batch = self.watcher.collect(timeout_ms=250, step_ms=step)
-            with watchclient.exempt():
-                self._handle(batch)
+            try:
+                with watchclient.exempt():
+                    self._handle(batch)
+            except Exception as exc:  # "busy" for a minute, a full disk: vouch again later
+                self.say(f"cannot keep the index fresh ({exc}); trying again")
+                self.generation = None
+                self._set_state("restarting", f"an error: {exc}")
+                self.stopping.wait(1.0)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -192,6 +199,11 @@ class Service:
         conn = self.index.conn
         candidates, folders = watchapply.expand(conn, str(self.root), batch.paths, batch.deleted)
         self._recent |= folders
+        mounted = [f for f in folders if not local(self.root / f)]
+        if mounted:  # a network or FUSE file system mounted in the notes folder
+            self.blind = f"{mounted[0]} is on a file system without events"
+            self._serve()
+            return
         if not candidates:
             return
         if self.generation is None or _generation(conn) != self.generation:
@@ -218,7 +230,7 @@ class Service:
         self.generation = _generation(conn)
         if lagging:
             _trim()
-            self._set_state("serving", "")
+            self._serve()
 
     def _full(self, why: str, state: str = "restarting") -> None:
         """Refresh from a scan of every note (as a command does) until a pass finds nothing
@@ -242,7 +254,7 @@ class Service:
             if _generation(conn) == before:
                 self.generation = before
                 _trim()  # a full refresh holds every note's stat for a moment: give it back
-                self._set_state("serving", "")
+                self._serve()
                 return
         self._set_state("restarting", "other processes keep writing to the index")
 
@@ -315,17 +327,16 @@ class Service:
         if op not in ("sync", "status"):
             return {"state": "error", "reason": f"unknown question {op!r}"}
         waited, behind = self._barrier(watchclient._timeout() if op == "sync" else 5.0)
+        index = self.index
+        location = index.location if index is not None else None
+        identity = index.identity if index is not None else None
         with self._cond:
             reply: dict[str, Any] = {
                 "state": self.state if waited else "lagging",
                 "reason": self.reason if waited else "the barrier was not reached in time",
                 "root": os.fsdecode(self.root),
-                "index": os.path.realpath(self.index.location)
-                if self.index is not None and self.index.location is not None
-                else None,
-                "identity": list(self.index.identity)
-                if self.index is not None and self.index.identity
-                else None,
+                "index": os.path.realpath(location) if location is not None else None,
+                "identity": list(identity) if identity else None,
                 "generation": self.generation,
                 "token": self.token,
                 "pid": os.getpid(),
@@ -354,6 +365,8 @@ class Service:
         deadline = time.monotonic() + timeout
         with self._cond:
             while name not in self._reached:
+                if self.state != "serving":  # an overflow, say: it says so at once
+                    return True, self.pending
                 left = deadline - time.monotonic()
                 if left <= 0 or self.stopping.is_set():
                     return False, self.pending
@@ -371,6 +384,13 @@ class Service:
         if not self.history or self.history[0][0] > after + 1:
             return None
         return sorted({p for s, paths in self.history if s > after for p in paths})
+
+    def _serve(self) -> None:
+        """Serve again, unless a folder cannot be watched (until the watcher restarts)."""
+        if self.blind:
+            self._set_state("unwatchable", self.blind)
+        else:
+            self._set_state("serving", "")
 
     def _set_state(self, state: str, reason: str) -> None:
         with self._cond:
@@ -439,7 +459,10 @@ class Service:
                     if not chunk:
                         return
                     data += chunk
-                reply = self.answer(data.decode("utf-8", "replace"))
+                try:
+                    reply = self.answer(data.decode("utf-8", "replace"))
+                except Exception as exc:  # a bug here must not leave a command waiting
+                    reply = {"state": "error", "reason": str(exc)}
                 conn.sendall(json.dumps(reply).encode() + b"\n")
             except OSError:
                 return
