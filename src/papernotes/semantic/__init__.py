@@ -121,9 +121,7 @@ def embed_all(kb: KnowledgeBase, progress: Callable[[int, int], None] | None = N
     every few seconds: an interrupted run (Ctrl-C) keeps what it embedded, and the next one
     goes on from there."""
     vectors = _stored(kb) or empty()
-    result, done = update(
-        vectors, kb.index, _loader(), None, progress, lambda v: _save(kb, v)
-    )
+    result, done = update(vectors, kb.index, _loader(), None, progress, lambda v: _save(kb, v))
     _save(kb, result)
     return done
 

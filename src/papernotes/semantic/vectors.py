@@ -120,9 +120,10 @@ def path_hash(path: str) -> int:
 
 
 def note_text(paper: Paper) -> str:
-    """What a note's vector reads: title, aliases, abstract and body (the model keeps the
-    first MAX_TOKENS tokens)."""
-    body = "\n".join(line.lstrip("#").strip() for line in paper.body.splitlines())
+    """What a note's vector reads: title, aliases, abstract and the body's own text (not the
+    abstract again, not the importers' list of sources); the model keeps the first
+    MAX_TOKENS tokens."""
+    body = "\n".join(line.lstrip("#").strip() for line in paper.body_text().splitlines())
     parts = [paper.title, ", ".join(paper.aliases), paper.abstract or "", body]
     return "\n".join(part for part in parts if part)
 
