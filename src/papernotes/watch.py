@@ -161,6 +161,11 @@ class Watcher:
                 batch.rescan = "the kernel's event queue overflowed"
         return batch
 
+    def overflowed(self) -> bool:
+        """Whether the kernel's queue overflowed and no batch has said so yet (known as soon
+        as notify reads the overflow, before the batches queued ahead of it are handed out)."""
+        return self._tap is not None and self._tap.overflows != self._overflows
+
     def sync(self, timeout: float = 5.0) -> Batch | None:
         """Every change made before this call (one thread only: this one collects): the
         batches up to a new cookie's, merged; None when the cookie was not seen in time."""

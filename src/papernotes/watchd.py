@@ -326,14 +326,18 @@ class Service:
             return {"state": "stopping", "pid": os.getpid()}
         if op not in ("sync", "status"):
             return {"state": "error", "reason": f"unknown question {op!r}"}
-        waited, behind = self._barrier(watchclient._timeout() if op == "sync" else 5.0)
+        waited, behind, cut_short = self._barrier(watchclient._timeout() if op == "sync" else 5.0)
         index = self.index
         location = index.location if index is not None else None
         identity = index.identity if index is not None else None
         with self._cond:
             reply: dict[str, Any] = {
-                "state": self.state if waited else "lagging",
-                "reason": self.reason if waited else "the barrier was not reached in time",
+                "state": cut_short or (self.state if waited else "lagging"),
+                "reason": "the kernel's event queue overflowed"
+                if cut_short
+                else self.reason
+                if waited
+                else "the barrier was not reached in time",
                 "root": os.fsdecode(self.root),
                 "index": os.path.realpath(location) if location is not None else None,
                 "identity": list(identity) if identity else None,
@@ -351,27 +355,30 @@ class Service:
             reply["idle"] = self.idle
         return reply
 
-    def _barrier(self, timeout: float) -> tuple[bool, int]:
+    def _barrier(self, timeout: float) -> tuple[bool, int, str | None]:
         """Wait until every change made before now has been applied: whether it was in time
         (True also when there is nothing to wait for: the state says why it does not vouch),
-        and how many changed paths were applied on the way (how far behind it was)."""
+        how many changed paths were applied on the way (how far behind it was), and the
+        state to answer when the wait was cut short (an overflow seen meanwhile)."""
         watcher = self.watcher
         if watcher is None or self.state != "serving":
-            return True, self.pending
+            return True, self.pending, None
         try:
             name = watcher.cookie()
         except OSError:
-            return False, self.pending
+            return False, self.pending, None
         deadline = time.monotonic() + timeout
         with self._cond:
             while name not in self._reached:
-                if self.state != "serving":  # an overflow, say: it says so at once
-                    return True, self.pending
+                if self.state != "serving":  # another writer, say: it says so at once
+                    return True, self.pending, None
+                if watcher.overflowed():  # the pump has not got there yet: no need to wait
+                    return True, self.pending, "restarting"
                 left = deadline - time.monotonic()
                 if left <= 0 or self.stopping.is_set():
-                    return False, self.pending
-                self._cond.wait(left)
-            return True, self._reached.pop(name)
+                    return False, self.pending, None
+                self._cond.wait(min(left, 0.01))
+            return True, self._reached.pop(name), None
 
     def _since(self, token: str) -> list[str] | None:
         """The note paths changed after ``token`` (None: not known, take everything)."""
