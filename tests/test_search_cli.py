@@ -236,6 +236,7 @@ def test_index_status(notes: Path) -> None:
         "notes:    4 indexed",
         "state:    1 note files changed since the last refresh",
         f"versions: schema {SCHEMA_VERSION}, parser {PARSER_VERSION}",
+        "watcher:  none (every command stats every note; see papernotes watch)",
     ]
     assert run(notes, "index", "--status", "--rebuild").exit_code == 2
 
