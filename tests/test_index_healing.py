@@ -89,7 +89,7 @@ def _of_last(statement: str) -> Damage:
 def _data(old: str, new: str) -> Damage:
     """One change in the JSON record of that note, as a flipped bit would make."""
     return _of_last(
-        f"UPDATE papers SET data = replace(data, '{old}', '{new}') WHERE rowid = {{rowid}}"
+        f"UPDATE records SET data = replace(data, '{old}', '{new}') WHERE rowid = {{rowid}}"
     )
 
 
@@ -128,13 +128,13 @@ NAMED_DAMAGE: dict[str, Damage] = {
     ),
     # invalid UTF-8 inside a stored note
     "body-invalid-utf8": _of_last(
-        f"UPDATE fts_content SET c8 = {BAD_UTF8} || c8 WHERE id = {{rowid}}"
+        f"UPDATE records SET body = {BAD_UTF8} || body WHERE rowid = {{rowid}}"
     ),
     "title-invalid-utf8": _of_last(
         f"UPDATE papers SET title = title || {BAD_UTF8} WHERE rowid = {{rowid}}"
     ),
     "record-invalid-utf8": _of_last(
-        f"UPDATE papers SET data = {BAD_UTF8} || data WHERE rowid = {{rowid}}"
+        f"UPDATE records SET data = {BAD_UTF8} || data WHERE rowid = {{rowid}}"
     ),
     "key-invalid-utf8": _sql(f"UPDATE keys SET value = value || {BAD_UTF8} WHERE kind = 'file'"),
     "path-invalid-utf8": _sql(
@@ -148,8 +148,8 @@ NAMED_DAMAGE: dict[str, Damage] = {
     "record-null-flipped": _data('"year": null', '"year": nulL'),
     "record-type-changed": _data('"year": null', '"year": "null"'),
     "record-list-changed": _data('"tags": ["t5"]', '"tags": [5]'),
-    "record-not-an-object": _of_last("UPDATE papers SET data = '[]' WHERE rowid = {rowid}"),
-    "record-an-integer": _of_last("UPDATE papers SET data = 7 WHERE rowid = {rowid}"),
+    "record-not-an-object": _of_last("UPDATE records SET data = '[]' WHERE rowid = {rowid}"),
+    "record-an-integer": _of_last("UPDATE records SET data = 7 WHERE rowid = {rowid}"),
     "record-key-lines": _data('"key_lines": {', '"key_lines": ['),
     "column-type-changed": _of_last("UPDATE papers SET id = 4242 WHERE rowid = {rowid}"),
     "year-not-a-number": _of_last("UPDATE papers SET year = 'x' WHERE rowid = {rowid}"),
@@ -268,7 +268,7 @@ def test_a_damage_notice_is_one_short_printable_line(built: tuple[Path, bytes]) 
     to its first words on one line."""
     notes, path = _install(built)
     _of_last(
-        "UPDATE fts_content SET c8 = CAST(X'FF1B5D303B0A0A' AS TEXT) || c8 WHERE id = {rowid}"
+        "UPDATE records SET body = CAST(X'FF1B5D303B0A0A' AS TEXT) || body WHERE rowid = {rowid}"
     )(path)
     found = run(notes, "search", "unique299", "--format", "ids")
     assert (found.exit_code, found.stdout) == (0, f"{LAST}\n")

@@ -22,12 +22,12 @@ def notes(tmp_path: Path) -> Path:
 
 RELATED_DPO = """\
 Notes like direct-preference-optimization: Direct Preference Optimization: Your Language Model is Secretly a Reward Model (2023)
-0.79  kto  KTO: Model Alignment as Prospect Theoretic Optimization (2024)
+0.77  kto  KTO: Model Alignment as Prospect Theoretic Optimization (2024)
       links to it
       topics: alignment
       tags: preference-optimization
       words: optimization, reward, policy, dpo, preference
-0.51  flame  FLAME: Factuality-Aware Alignment for Large Language Models (2024)
+0.50  flame  FLAME: Factuality-Aware Alignment for Large Language Models (2024)
       links to it
       topics: alignment
       tags: dpo
@@ -134,3 +134,24 @@ def test_links_resolve_through_the_index(tmp_path: Path) -> None:
     conn = neighbours.connections(kb, b, limit=0)
     assert [(t, p.id if p else None) for t, p in conn.links] == [("a", "a"), ("nope", None)]
     assert [p.id for p in conn.backlinks] == ["c"]
+
+
+def test_word_counts_follow_every_change(notes: Path) -> None:
+    """The document frequencies ``related`` weighs words by are kept in the index as notes are
+    added, changed and deleted: always what counting the notes' words gives."""
+    from collections import Counter
+
+    from papernotes.schema import note_words
+
+    def counted() -> tuple[dict[str, int], dict[str, int]]:
+        kb = open_kb(open_store(notes))
+        stored = dict(kb.index.conn.execute("SELECT term, docs FROM words"))
+        return stored, dict(Counter(w for p in kb.papers() for w in note_words(p)))
+
+    stored, expected = counted()
+    assert stored == expected and stored["preference"] >= 2
+    (notes / "kto.md").write_text("---\ntitle: KTO\n---\nProspect theory, briefly.\n", "utf-8")
+    (notes / "flame.md").unlink()
+    (notes / "new.md").write_text("---\ntitle: Prospect theory\n---\nPreference.\n", "utf-8")
+    stored, expected = counted()
+    assert stored == expected and stored["prospect"] == 2

@@ -111,8 +111,8 @@ Backlinks
   direct-preference-optimization  Direct Preference Optimization: Your Language Model is Secretly a Reward Model (2023)
 
 Related
-  0.79  direct-preference-optimization  Direct Preference Optimization: Your Language Model is Secretly a Reward Model (2023)
-  0.25  flame  FLAME: Factuality-Aware Alignment for Large Language Models (2024)
+  0.77  direct-preference-optimization  Direct Preference Optimization: Your Language Model is Secretly a Reward Model (2023)
+  0.29  flame  FLAME: Factuality-Aware Alignment for Large Language Models (2024)
 """  # noqa: E501
 
 

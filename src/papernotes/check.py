@@ -7,7 +7,6 @@ nowhere by the resolution rule of :mod:`papernotes.links`, unknown keys from its
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from papernotes.errors import Diagnostic
 from papernotes.model import KNOWN_KEYS
-from papernotes.parse import SYNONYMS, parse_file
+from papernotes.notefiles import display_path as display_path  # where it was
 
 if TYPE_CHECKING:
     import sqlite3
@@ -54,15 +53,6 @@ class CheckReport:
             f"{plural(self.notes, 'note')}, {self.ok} ok, {self.with_errors} with errors, "
             f"{plural(self.warnings, 'warning')}"
         )
-
-
-def display_path(path: Path) -> str:
-    """A path as linters show it: relative to the working directory when below it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
 
 
 def check(
@@ -162,15 +152,16 @@ def _duplicates(
     lines."""
     groups: dict[tuple[str, str], list[tuple[str, int]]] = {}
     rows = conn.execute(
-        "SELECT f.dup_of, f.path, p.path, p.data FROM files f JOIN papers p ON p.id = f.dup_of "
-        "WHERE f.dup_of IS NOT NULL ORDER BY f.path"
+        "SELECT f.dup_of, f.path, p.path, r.data FROM files f JOIN papers p ON p.id = f.dup_of "
+        "JOIN records r ON r.rowid = p.rowid WHERE f.dup_of IS NOT NULL ORDER BY f.path"
     )
     for paper_id, path, owner, data in rows:
         group = groups.setdefault(("id", str(paper_id)), [(owner, _line(data, "id"))])
         group.append((str(path), seconds.get(str(path), 1)))
     for kind, label in (("alias", "aliases"), ("arxiv", "arxiv")):
         rows = conn.execute(
-            "SELECT k.value, p.path, p.data FROM keys k JOIN papers p ON p.rowid = k.paper "
+            "SELECT k.value, p.path, r.data FROM keys k JOIN papers p ON p.rowid = k.paper "
+            "JOIN records r ON r.rowid = p.rowid "
             "WHERE k.kind = ? AND k.value IN (SELECT value FROM keys WHERE kind = ? "
             "GROUP BY value HAVING count(DISTINCT paper) > 1) ORDER BY k.value, p.path",
             (kind, kind),
@@ -198,6 +189,8 @@ def _typos(kb: KnowledgeBase) -> list[Diagnostic]:
     """Keys papernotes does not know that look like one it knows (``autors``)."""
     from rapidfuzz import fuzz, process
 
+    from papernotes.parse import SYNONYMS
+
     names = kb.index.read(
         lambda conn: [str(n) for (n,) in conn.execute("SELECT DISTINCT name FROM extras")]
     )
@@ -215,7 +208,8 @@ def _typos(kb: KnowledgeBase) -> list[Diagnostic]:
         return []
     rows = kb.index.read(
         lambda conn: conn.execute(
-            "SELECT e.name, p.path, p.data FROM extras e JOIN papers p ON p.rowid = e.paper "
+            "SELECT e.name, p.path, r.data FROM extras e JOIN papers p ON p.rowid = e.paper "
+            "JOIN records r ON r.rowid = p.rowid "
             "WHERE e.name IN (SELECT value FROM json_each(?))",
             (json.dumps(sorted(close)),),
         ).fetchall()
@@ -237,6 +231,7 @@ def _parsed(kb: KnowledgeBase | None, path: Path) -> list[Diagnostic]:
     from rapidfuzz import fuzz, process
 
     from papernotes.links import resolve
+    from papernotes.parse import SYNONYMS, parse_file
 
     result = parse_file(path, display_path(path))
     out = list(result.diagnostics)

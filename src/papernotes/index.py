@@ -316,15 +316,11 @@ class Index:
         if not rowids:
             return []
         ids = json.dumps(list(rowids))
-        if body:
-            sql = (
-                "SELECT p.rowid, p.data, f.body FROM papers p JOIN fts f ON f.rowid = p.rowid "
-                "WHERE p.rowid IN (SELECT value FROM json_each(?))"
-            )
-        else:
-            sql = (
-                "SELECT rowid, data, '' FROM papers WHERE rowid IN (SELECT value FROM json_each(?))"
-            )
+        column = "body" if body else "''"
+        sql = (
+            f"SELECT rowid, data, {column} FROM records "
+            "WHERE rowid IN (SELECT value FROM json_each(?))"
+        )
         found = {
             rowid: paper_of(data, text) for rowid, data, text in self.conn.execute(sql, (ids,))
         }
@@ -372,9 +368,9 @@ class Index:
         """Every paper's id, title, year, path, aliases, arXiv id, DOI and url, by id: enough to
         resolve a reference, and much faster to load than whole papers."""
         rows = self.conn.execute(
-            "SELECT id, title, year, path, json_extract(data, '$.aliases'), "
-            "json_extract(data, '$.arxiv'), json_extract(data, '$.doi'), "
-            "json_extract(data, '$.url') FROM papers ORDER BY id"
+            "SELECT p.id, p.title, p.year, p.path, json_extract(r.data, '$.aliases'), p.arxiv, "
+            "p.doi, json_extract(r.data, '$.url') FROM papers p "
+            "JOIN records r ON r.rowid = p.rowid ORDER BY p.id"
         )
         out = [
             Headline(i, t, y, p, tuple(json.loads(a)) if a and a != "[]" else (), x, d, u)
@@ -392,30 +388,31 @@ class Index:
                 raise IndexDamaged("a stored record does not decode into a paper")
         return out
 
-    def facet(self, field: str) -> list[tuple[str, int]]:
-        """``(value, number of notes)`` for every value of a list field (``topics``, ``tags``,
-        ``authors``), as written; for counting without loading every note."""
+    def facet(self, field: str) -> list[tuple[str, str, int]]:
+        """``(folded value, value as written, number of notes)`` for every value of a list
+        field (``topics``, ``tags``, ``authors``), by folded value; for counting without
+        loading every note."""
         if field not in FACETS:
             raise ValueError(f"not a list field: {field!r}")
         return self._facet(field)
 
     @_healing
-    def _facet(self, field: str) -> list[tuple[str, int]]:
-        rows = self.conn.execute(f"SELECT value, count(DISTINCT paper) FROM {field} GROUP BY value")
-        return [(_text(v), _int(n)) for v, n in rows]
+    def _facet(self, field: str) -> list[tuple[str, str, int]]:
+        # each value is there once a note; the index on (folded, value) gives them in order
+        rows = self.conn.execute(
+            f"SELECT folded, value, count(*) FROM {field} GROUP BY folded, value"
+        )
+        return [(_text(f), _text(v), _int(n)) for f, v, n in rows]
 
     @_healing
     def document_frequencies(self, words: Iterable[str]) -> dict[str, int]:
-        """How many notes use each of ``words`` (cut and folded as the FTS5 tokenizer does);
+        """How many notes use each of ``words`` (those of :func:`papernotes.related.document`);
         for weighing words in ``related``."""
-        wanted = sorted(set(words))
-        out: dict[str, int] = {}
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            sql = f"SELECT term, doc FROM fts_vocab WHERE term IN ({marks})"
-            out.update((str(t), _int(n)) for t, n in self.conn.execute(sql, chunk))
-        return out
+        rows = self.conn.execute(
+            "SELECT term, docs FROM words WHERE term IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(words))),),
+        )
+        return {_text(t): _int(n) for t, n in rows}
 
     @_healing
     def more_like(self, words: Sequence[str], limit: int) -> list[int]:

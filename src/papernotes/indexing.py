@@ -22,6 +22,7 @@ import json
 import os
 import sqlite3
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from papernotes.freshness import scan
 from papernotes.schema import IndexDamaged as IndexDamaged
-from papernotes.schema import delete_paper, insert_paper, record
+from papernotes.schema import delete_paper, flush_words, insert_paper, record
 from papernotes.store import Snapshot
 
 _WINDOWS = sys.platform == "win32"
@@ -245,6 +246,7 @@ class _Writer:
         self.report = report
         self.checked_ns = checked_ns
         self.racy = False
+        self.words: Counter[str] = Counter()  # written by orphans(), which ends every batch
 
     def replace(
         self,
@@ -288,7 +290,11 @@ class _Writer:
             self.report.failed += 1
             self._file(path, stat, None, None, problems, warnings)
             return
-        other = conn.execute("SELECT rowid, path, data FROM papers WHERE id = ?", (paper.id,))
+        other = conn.execute(
+            "SELECT p.rowid, p.path, r.data FROM papers p JOIN records r ON r.rowid = p.rowid "
+            "WHERE p.id = ?",
+            (paper.id,),
+        )
         holder = other.fetchone()
         if holder is not None:
             # the first file in path order keeps a duplicated id, whatever the history
@@ -307,7 +313,7 @@ class _Writer:
                 "UPDATE files SET paper = NULL, dup_of = ?, problems = ? WHERE path = ?",
                 (paper.id, json.dumps([[line, message]]), holder[1]),
             )
-        self._file(path, stat, insert_paper(self.conn, paper), None, None, warnings)
+        self._file(path, stat, insert_paper(self.conn, paper, self.words), None, None, warnings)
 
     def _file(
         self,
@@ -339,14 +345,17 @@ class _Writer:
         if rowid is None:
             return False
         row = self.conn.execute(
-            "SELECT p.data, f.body FROM papers p JOIN fts f ON f.rowid = p.rowid WHERE p.rowid = ?",
+            "SELECT data, body FROM records WHERE rowid = ?",
             (rowid,),
         ).fetchone()
         data, body = record(paper)
         return row is not None and (row[0], row[1]) == (data, body)
 
     def orphans(self, freed: set[str], current: Snapshot) -> list[str]:
-        """Notes that duplicated a freed id: parse them again (one of them now owns it)."""
+        """Notes that duplicated a freed id: parse them again (one of them now owns it).
+        Called at the end of every batch, in its transaction: it also writes the batch's word
+        counts (:func:`papernotes.schema.flush_words`)."""
+        flush_words(self.conn, self.words)
         found: list[str] = []
         for paper_id in freed:
             rows = self.conn.execute("SELECT path FROM files WHERE dup_of = ?", (paper_id,))
@@ -356,7 +365,7 @@ class _Writer:
         return found
 
     def _delete_paper(self, rowid: int) -> str:
-        return delete_paper(self.conn, rowid)
+        return delete_paper(self.conn, rowid, self.words)
 
 
 def _warnings(result: ParseResult) -> list[list[Any]]:

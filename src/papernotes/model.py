@@ -99,11 +99,12 @@ class Paper:
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-compatible data (lists, not tuples)."""
         out: dict[str, Any] = {}
-        for name in (*KNOWN_KEYS, "extra", "body", "links", "path"):
+        for name in _FIELDS:
             value = getattr(self, name)
-            if isinstance(value, tuple):
+            kind = type(value)
+            if kind is tuple:
                 value = list(value)
-            elif isinstance(value, Mapping):
+            elif kind is not str and value is not None and isinstance(value, Mapping):
                 value = dict(value)
             out[name] = value
         return out
@@ -115,46 +116,43 @@ class Paper:
         back from a cache, which is never trusted)."""
         if strict:
             _check(data)
-        kwargs: dict[str, Any] = {}
-        for name in (*_FIELDS, "key_lines", "body_line"):
-            if name not in data:
-                continue
-            value = data[name]
-            if isinstance(value, list):
-                value = tuple(value)
-            kwargs[name] = value
+        kwargs = {name: data[name] for name in _INVERSE if name in data}
+        for name in _LISTS:
+            if name in kwargs:
+                kwargs[name] = tuple(kwargs[name])
         return cls(**kwargs)
 
 
 _FIELDS = (*KNOWN_KEYS, "extra", "body", "links", "path")  # what to_dict gives
+_INVERSE = (*_FIELDS, "key_lines", "body_line")  # what from_dict takes
 _LISTS = ("aliases", "authors", "topics", "tags", "related", "links")
 _TEXTS = ("id", "title", "path", "body")
 _NUMBERS = ("year", "rating")
+_OPTIONAL_TEXTS = tuple(n for n in _FIELDS if n not in (*_LISTS, *_TEXTS, *_NUMBERS, "extra"))
 
 
 def _check(data: Mapping[str, Any]) -> None:
     """ValueError unless ``data`` has every field of :meth:`Paper.to_dict` with its type (and
     ``key_lines``, ``body_line``, if present, theirs)."""
-    if type(data) is not dict or not set(_FIELDS) <= data.keys() <= {
-        *_FIELDS,
-        "key_lines",
-        "body_line",
-    }:
+    if type(data) is not dict or not set(_FIELDS) <= data.keys() <= set(_INVERSE):
         raise ValueError("not the fields of a paper")
-    for name in _FIELDS:
-        value = data[name]
-        if name in _LISTS:
-            ok = type(value) is list and all(type(v) is str for v in value)
-        elif name in _TEXTS:
-            ok = type(value) is str
-        elif name in _NUMBERS:
-            ok = value is None or type(value) is int
-        elif name == "extra":
-            ok = type(value) is dict
-        else:
-            ok = value is None or type(value) is str
-        if not ok:
+    for name in _TEXTS:
+        if type(data[name]) is not str:
             raise ValueError(f"{name}: not what a paper holds")
+    for name in _OPTIONAL_TEXTS:
+        value = data[name]
+        if value is not None and type(value) is not str:
+            raise ValueError(f"{name}: not what a paper holds")
+    for name in _NUMBERS:
+        value = data[name]
+        if value is not None and type(value) is not int:
+            raise ValueError(f"{name}: not what a paper holds")
+    for name in _LISTS:
+        value = data[name]
+        if type(value) is not list or any(type(v) is not str for v in value):
+            raise ValueError(f"{name}: not what a paper holds")
+    if type(data["extra"]) is not dict:
+        raise ValueError("extra: not what a paper holds")
     lines = data.get("key_lines", {})
     if type(lines) is not dict or any(type(v) is not int for v in lines.values()):
         raise ValueError("key_lines: not what a paper holds")

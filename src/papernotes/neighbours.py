@@ -35,12 +35,11 @@ def similar(
     linked |= {p.id for p in (links.backlinks(kb, paper) if linking is None else linking)}
     candidates = kb.get_many(dict.fromkeys([*ids, *sorted(linked)]))
     candidates = [c for c in candidates if c.id != paper.id]
-    all_words: set[str] = set()
-    for candidate in candidates:
-        all_words.update(document(candidate))
-    vocabulary = Vocabulary(vocabulary.notes, kb.index.document_frequencies(all_words | set(df)))
+    documents = {paper.id: words, **{c.id: document(c) for c in candidates}}
+    all_words = set().union(*documents.values())
+    vocabulary = Vocabulary(vocabulary.notes, kb.index.document_frequencies(all_words))
     link_targets = links.targets(kb, [paper.id, *(c.id for c in candidates)])
-    return rank(paper, candidates, vocabulary, link_targets, limit)
+    return rank(paper, candidates, vocabulary, link_targets, limit, documents)
 
 
 def connections(kb: KnowledgeBase, paper: Paper, limit: int = 5) -> Connections:

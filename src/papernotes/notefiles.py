@@ -113,3 +113,12 @@ def undecodable(root: str | os.PathLike[str]) -> list[str]:
     for _ in walk(root, ordered=True, undecodable=found):
         pass
     return found
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as linters show it: relative to the working directory when below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel

@@ -129,15 +129,18 @@ def rank(
     vocabulary: Vocabulary,
     link_targets: Mapping[str, set[str]],
     limit: int = 10,
+    documents: Mapping[str, Counter[str]] | None = None,
 ) -> list[Match]:
     """Score ``candidates`` against ``target``, best first (ties by id). ``link_targets``
-    maps a note id to the ids its links resolve to (for the target and the candidates)."""
-    mine = vocabulary.vector(document(target))
+    maps a note id to the ids its links resolve to (for the target and the candidates);
+    ``documents`` their words by id, when already counted (:func:`document`)."""
+    documents = documents or {}
+    mine = vocabulary.vector(documents.get(target.id) or document(target))
     matches: list[Match] = []
     for other in candidates:
         if other.id == target.id:
             continue
-        vec = vocabulary.vector(document(other))
+        vec = vocabulary.vector(documents.get(other.id) or document(other))
         products = {w: mine[w] * vec[w] for w in mine.keys() & vec.keys()}
         content = min(1.0, sum(products.values()))
         terms = tuple(sorted(products, key=lambda w: (-products[w], w))[:MAX_TERMS])

@@ -2,23 +2,27 @@
 :class:`Paper` and its rows (written by :mod:`papernotes.indexing`, read by
 :mod:`papernotes.index` and the read API).
 
-``papers`` holds one row per indexed note: typed columns for what commands filter and sort on
-(``year`` is the ``year`` key, else the year ``published``; ``title_key`` the title folded for
-sorting) and the whole paper as its record (``data``: :meth:`Paper.to_dict` without the body,
-which FTS5 keeps, plus where each key is in the file). ``authors``, ``topics`` and ``tags`` hold
-each value as written and folded (facets, filters); ``keys`` the names a note answers to
-(``id``, ``file``, ``alias``, ``title``, ``arxiv``, ``doi``), folded for exact lookups;
-``links`` each outgoing link with its folded keys (:func:`link_keys`), so that links resolve,
-dangle and point back in SQL; ``extras`` the text of each key papernotes does not know
-(``paper_ref:baker``). ``fts`` is the full-text index (its ``extra`` column: the extra keys'
-text) and ``fts_vocab`` its words, for typo correction. ``files`` records every note file: its
-stat, its paper or why it is not indexed (``problems``), and its warnings."""
+``papers`` holds one row per indexed note, small, with typed columns for what commands filter,
+sort and count on (``year`` is the ``year`` key, else the year ``published``; ``title_key`` the
+title folded for sorting); ``records`` the whole paper, under the same rowid (``data``:
+:meth:`Paper.to_dict` without the body, plus where each key is in the file; ``body``), read
+only for the notes a command shows. ``authors``, ``topics`` and ``tags`` hold each value as
+written and folded (facets, filters); ``keys`` the names a note answers to (``id``, ``file``,
+``alias``, ``title``, ``arxiv``, ``doi``), folded for exact lookups; ``links`` each outgoing
+link with its folded keys (:func:`link_keys`), so that links resolve, dangle and point back in
+SQL; ``extras`` the text of each key papernotes does not know (``paper_ref:baker``); ``words``
+how many notes use each distinctive word (``related``). ``fts`` is the full-text index (its
+``body`` column: the body without the abstract section, which is the ``abstract`` column, and
+without the importers' ``## Source`` list; its ``extra`` column: the extra keys' text) and
+``fts_vocab`` its words, for typo correction. ``files`` records every note file: its stat, its
+paper or why it is not indexed (``problems``), and its warnings."""
 
 from __future__ import annotations
 
 import json
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -46,7 +50,8 @@ def _facet_tables() -> tuple[str, ...]:
         out += [
             f"""CREATE TABLE {name}(paper INTEGER NOT NULL, pos INTEGER NOT NULL,
         value TEXT NOT NULL, folded TEXT NOT NULL, PRIMARY KEY(paper, pos)) WITHOUT ROWID""",
-            f"CREATE INDEX {name}_folded ON {name}(folded, paper)",
+            # filters (folded = ?) and facets (GROUP BY folded, value) read only this index
+            f"CREATE INDEX {name}_folded ON {name}(folded, value)",
         ]
     return tuple(out)
 
@@ -65,8 +70,8 @@ TABLES = (
     """CREATE TABLE papers(
         rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, path TEXT NOT NULL,
         title TEXT NOT NULL, title_key TEXT NOT NULL, year INTEGER, published TEXT,
-        read TEXT, added TEXT, arxiv TEXT, doi TEXT, status TEXT, rating INTEGER,
-        data TEXT NOT NULL)""",
+        read TEXT, added TEXT, arxiv TEXT, doi TEXT, status TEXT, rating INTEGER)""",
+    "CREATE TABLE records(rowid INTEGER PRIMARY KEY, data TEXT NOT NULL, body TEXT NOT NULL)",
     "CREATE INDEX papers_title ON papers(title_key, id)",
     # the names of a note, folded: id, file, alias, title, arxiv, doi
     "CREATE TABLE keys(kind TEXT NOT NULL, value TEXT NOT NULL, paper INTEGER NOT NULL)",
@@ -83,6 +88,9 @@ TABLES = (
     """CREATE TABLE extras(paper INTEGER NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL,
         words TEXT NOT NULL, PRIMARY KEY(paper, name)) WITHOUT ROWID""",
     "CREATE INDEX extras_key ON extras(key, paper)",
+    # the distinctive words of title, aliases, abstract and body (papernotes.related.document)
+    # and how many notes use each: the document frequencies of related and show
+    "CREATE TABLE words(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID",
     f"""CREATE VIRTUAL TABLE fts USING fts5({", ".join(COLUMNS)},
         tokenize = 'unicode61 remove_diacritics 2')""",
     "CREATE VIRTUAL TABLE fts_vocab USING fts5vocab(fts, row)",
@@ -177,12 +185,36 @@ def paper_of(data: object, body: object) -> Paper:
         raise IndexDamaged("a stored record does not decode into a paper") from None
 
 
-def insert_paper(conn: sqlite3.Connection, paper: Paper) -> int:
-    """Write ``paper`` into every table; its rowid."""
+def note_words(paper: Paper) -> set[str]:
+    """The words of ``paper`` counted in ``words`` (once a note)."""
+    from papernotes.related import document
+
+    return set(document(paper))
+
+
+def flush_words(conn: sqlite3.Connection, counts: Counter[str]) -> None:
+    """Add ``counts`` (notes added, minus notes removed, per word) to ``words``; clears it.
+    Written once a batch of notes: a row a word and a note would double a build's time."""
+    rows = [(term, n) for term, n in counts.items() if n]
+    counts.clear()
+    if not rows:
+        return
+    conn.executemany(
+        "INSERT INTO words(term, docs) VALUES (?, ?) "
+        "ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
+        rows,
+    )
+    if any(n < 0 for _, n in rows):
+        conn.execute("DELETE FROM words WHERE docs <= 0")
+
+
+def insert_paper(conn: sqlite3.Connection, paper: Paper, counts: Counter[str] | None = None) -> int:
+    """Write ``paper`` into every table; its rowid. Its words are added to ``counts``, for
+    :func:`flush_words` (none: the ``words`` table is left alone)."""
     data, body = record(paper)
     cursor = conn.execute(
         "INSERT INTO papers(id, path, title, title_key, year, published, read, added, arxiv, "
-        "doi, status, rating, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "doi, status, rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             paper.id,
             paper.path,
@@ -196,11 +228,11 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> int:
             paper.doi,
             paper.status,
             paper.rating,
-            data,
         ),
     )
     rowid = cursor.lastrowid
     assert rowid is not None
+    conn.execute("INSERT INTO records(rowid, data, body) VALUES (?, ?, ?)", (rowid, data, body))
     extras = [(name, extra_text(value)) for name, value in paper.extra.items()]
     texts = (
         paper.title,
@@ -211,7 +243,7 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> int:
         paper.venue or "",
         paper.org or "",
         paper.abstract or "",
-        body,
+        paper.body_text(),  # without the abstract section and the importers' sources
         "\n".join(text for _, text in extras),
     )
     conn.execute(
@@ -222,10 +254,11 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> int:
         "INSERT INTO keys(kind, value, paper) VALUES (?, ?, ?)",
         [(kind, value, rowid) for kind, value in sorted(names(paper)) if value],
     )
-    for name in FACETS:
+    for name in FACETS:  # each value once a note
+        values = dict.fromkeys(getattr(paper, name))
         conn.executemany(
             f"INSERT INTO {name}(paper, pos, value, folded) VALUES (?, ?, ?, ?)",
-            [(rowid, n, v, folded(name, v)) for n, v in enumerate(getattr(paper, name))],
+            [(rowid, n, v, folded(name, v)) for n, v in enumerate(values)],
         )
     targets = [*((t, True) for t in paper.related), *((t, False) for t in paper.links)]
     conn.executemany(
@@ -240,12 +273,21 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper) -> int:
         "INSERT INTO extras(paper, name, key, words) VALUES (?, ?, ?, ?)",
         [(rowid, name, name.lower(), words(text)) for name, text in extras],
     )
+    if counts is not None:
+        counts.update(note_words(paper))
     return rowid
 
 
-def delete_paper(conn: sqlite3.Connection, rowid: int) -> str:
-    """Remove the paper ``rowid`` from every table; its id."""
+def delete_paper(conn: sqlite3.Connection, rowid: int, counts: Counter[str] | None = None) -> str:
+    """Remove the paper ``rowid`` from every table; its id. Its words are taken from
+    ``counts``, for :func:`flush_words`."""
+    if counts is not None:
+        row = conn.execute("SELECT data, body FROM records WHERE rowid = ?", (rowid,)).fetchone()
+        if row is None:
+            raise IndexDamaged("a note it holds has no record")
+        counts.subtract(note_words(paper_of(*row)))
     conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
+    conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
     for table in ("keys", *FACETS, "links", "extras"):
         conn.execute(f"DELETE FROM {table} WHERE paper = ?", (rowid,))
     row = conn.execute("DELETE FROM papers WHERE rowid = ? RETURNING id", (rowid,))

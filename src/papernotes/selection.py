@@ -180,8 +180,8 @@ def _closest(kb: KnowledgeBase, field: str, want: str) -> list[str]:
     from rapidfuzz import fuzz, process
 
     known: dict[str, str] = {}
-    for value, _ in sorted(kb.index.facet(field)):
-        known.setdefault(normalize.fold(value), value)
+    for key, value, _ in kb.index.facet(field):
+        known.setdefault(key, value)
     for value in kb.store.taxonomy().get(field, ()):
         known.setdefault(normalize.fold(value), value)
     choices = {v: k for k, v in sorted(known.items())}

@@ -21,30 +21,33 @@ FACETS = ("tags", "topics", "authors")
 def facet_counts(
     kb: KnowledgeBase, facet: str, sort: str = "count", extra: Iterable[str] = ()
 ) -> list[tuple[str, int]]:
-    """``(value, number of notes)`` for a list field (see :func:`merge_counts`)."""
+    """``(value, number of notes)`` for a list field: spellings that differ only in case or
+    accents count as one, shown as most notes spell it; ``extra`` values (a taxonomy) appear
+    with 0 when no note uses them. Most used first (ties by name), or by name."""
     if facet not in FACETS:
         raise ValueError(f"unknown facet {facet!r}")
-    return merge_counts(kb.index.facet(facet), sort, extra)
-
-
-def merge_counts(
-    counts: Iterable[tuple[str, int]], sort: str = "count", extra: Iterable[str] = ()
-) -> list[tuple[str, int]]:
-    """Counts of values, with spellings differing only in case or accents counted as one and
-    shown as most notes spell it. ``extra`` values (a taxonomy) appear with 0 when no note
-    uses them. Most used first (ties by name), or by name."""
     notes: dict[str, int] = {}
     spellings: dict[str, dict[str, int]] = {}
-    for value, count in counts:
-        key = fold(value)
+    for key, value, count in kb.index.facet(facet):  # folded in SQL as when indexed
         notes[key] = notes.get(key, 0) + count
         spellings.setdefault(key, {})[value] = count
+    return _sorted(notes, spellings, sort, extra)
+
+
+def _sorted(
+    notes: dict[str, int], spellings: dict[str, dict[str, int]], sort: str, extra: Iterable[str]
+) -> list[tuple[str, int]]:
     for value in extra:
         spellings.setdefault(fold(value), {value: 0})
-    rows = [(max(seen, key=seen.__getitem__), notes.get(k, 0)) for k, seen in spellings.items()]
+    rows = [
+        (key, max(seen, key=seen.__getitem__) if len(seen) > 1 else next(iter(seen)))
+        for key, seen in spellings.items()
+    ]
     if sort == "name":
-        return sorted(rows, key=lambda r: (fold(r[0]), r[0]))
-    return sorted(rows, key=lambda r: (-r[1], fold(r[0]), r[0]))
+        rows.sort(key=lambda r: r)
+    else:
+        rows.sort(key=lambda r: (-notes.get(r[0], 0), r[0], r[1]))
+    return [(value, notes.get(key, 0)) for key, value in rows]
 
 
 @dataclass(frozen=True)

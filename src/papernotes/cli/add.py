@@ -30,7 +30,7 @@ def add_cmd(
       papernotes add https://arxiv.org/abs/2307.09288 --topic pretraining --tag llama
     """
     from papernotes.arxiv import add, settings
-    from papernotes.check import display_path
+    from papernotes.notefiles import display_path
     from papernotes.render import safe
 
     store = get_store(ctx)

@@ -71,13 +71,13 @@ def _help(title: str) -> str:
 
 
 def _values(ctx: click.Context, field: str, incomplete: str) -> list[CompletionItem]:
-    from papernotes.stats import merge_counts
+    from papernotes.stats import facet_counts
 
     kb = _kb(ctx)
     if kb is None:
         return []
     want = incomplete.casefold().lstrip("#")
-    rows = merge_counts(kb.index.facet(field))
+    rows = facet_counts(kb, field)
     return [
         CompletionItem(value, help=f"{count} notes")
         for value, count in rows

@@ -52,8 +52,15 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
     if output is None:
         from papernotes.render import print_data
 
-        for chunk in text:
-            print_data(chunk)
+        pending: list[str] = []
+        size = 0
+        for chunk in text:  # written 64 kB at a time
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= 65536:
+                print_data("".join(pending))
+                pending, size = [], 0
+        print_data("".join(pending))
         return
     write_output(Path(output), "".join(text), kb.store.root)
     noun = "note" if len(ids) == 1 else "notes"

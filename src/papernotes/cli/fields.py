@@ -29,8 +29,8 @@ def target_options(func: F) -> F:
 def run(ctx: click.Context, target: str, ops: Sequence[Op], dry_run: bool, verb: str) -> None:
     """Select the notes, change them, and say what changed (a diff with --dry-run). A query
     ends with one line: how many notes changed, how many were already so or refused."""
-    from papernotes.check import display_path
     from papernotes.fieldedit import diff, edit_notes, select
+    from papernotes.notefiles import display_path
     from papernotes.render import safe
 
     kb = get_kb(ctx)

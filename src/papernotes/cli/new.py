@@ -46,8 +46,8 @@ def new_cmd(
       papernotes new "KTO: Model Alignment as Prospect Theoretic Optimization" \\
           --topic alignment --tag preference-optimization --edit
     """
-    from papernotes.check import display_path
     from papernotes.newnote import NewNote, create
+    from papernotes.notefiles import display_path
     from papernotes.render import safe
 
     store = get_store(ctx)

@@ -37,8 +37,8 @@ def show_cmd(
       papernotes show dpo --raw > dpo.md
       papernotes show dpo --format json | jq .tags
     """
-    from papernotes.check import display_path
     from papernotes.neighbours import connections
+    from papernotes.notefiles import display_path
     from papernotes.render.paper import print_paper, show_json
     from papernotes.resolve import resolve_in_kb
 
