@@ -1,9 +1,13 @@
-"""papernotes against ripgrep on arXiv corpora of 1,000, 10,000 and 74,728 notes (issue 7).
+"""papernotes against ripgrep on arXiv corpora of 1,000, 10,000 and 74,728 notes (issues 7, 13).
 
 Every figure is the median of ``--runs`` runs of the installed ``papernotes`` command as a whole
 process (start-up included), timed from spawn to exit, with the same query run by ``rg -i -l``
 over the same files interleaved run by run; peak RSS is each child's ``ru_maxrss`` from
-``wait4``. Prints a Markdown table and writes it to ``bench/results.md``::
+``wait4``. Searches first; then every other read command (``show``, ``related``, ``list`` by
+topic, by tag sorted by year and by a query, ``tags``, ``topics``, ``authors``, ``stats``,
+``check``, ``export --format json``), each beside an rg command over the same files and beside
+the warm one-word search of the same run, with the targets of issue 13. Prints a Markdown table
+and writes it to ``bench/results.md``::
 
     .venv/bin/python bench/run.py                       # the full run (about 15 minutes)
     .venv/bin/python bench/run.py --sizes 1000 --runs 3  # a quick look
@@ -61,6 +65,7 @@ class Row:
     note: str = ""  # notes/s, index size, ...
     target: str = ""
     met: bool | None = None
+    beside: float | None = None  # warm search's median (ms), for the read commands
 
 
 class CommandFailed(RuntimeError):
@@ -251,14 +256,59 @@ def bench_corpus(size: int, notes: Path, args: argparse.Namespace, rows_out: lis
     )
     rows_out.append(Row(label, "search after adding 100 notes", grown, theirs))
 
-    # 4. list and show
-    topic = "nlp"
-    listed, theirs = compare(
-        [pn, "list", "--topic", topic], rg_argv(["rg", "-l", f"^- {topic}$", "{d}"]), env, runs
+    # 4. every other read command, each beside warm search (the one-word query's median)
+    # and an rg command over the same files
+    search_ms = warm[QUERIES[0][0]]
+    stem = victim.stem
+    word = "transformer"
+    reads: list[tuple[str, list[str], list[str] | None, str, float | None]] = [
+        # label, papernotes argv, rg argv ({d}: the notes), target, at most x warm search
+        ("show ID (beside: cat FILE)", ["show", stem], ["cat", str(victim)], "show", 1.2),
+        ("related ID", ["related", stem], ["rg", "-i", "-l", word, "{d}"], "related", 1.2),
+        ("list --topic nlp, first page", ["list", "--topic", "nlp", "--limit", "20"],
+         ["rg", "-l", "^- nlp$", "{d}"], "list", 1.3),
+        ("list --topic nlp, all", ["list", "--topic", "nlp"], ["rg", "-l", "^- nlp$", "{d}"],
+         "list", None),
+        ("list --tag cs.CL --sort year, first page",
+         ["list", "--tag", "cs.CL", "--sort", "year", "--limit", "20"],
+         ["rg", "-l", "^- cs.CL$", "{d}"], "list", 1.3),
+        (f"list {word}, first page", ["list", word, "--limit", "20"],
+         ["rg", "-i", "-l", word, "{d}"], "list", 1.3),
+        ("tags", ["tags"], ["rg", "-l", "^tags:", "{d}"], "facets", 1.5),
+        ("topics", ["topics"], ["rg", "-l", "^topics:", "{d}"], "facets", 1.5),
+        ("authors", ["authors"], ["rg", "-l", "^authors:", "{d}"], "facets", 1.5),
+        ("stats", ["stats"], ["rg", "-l", "^year:", "{d}"], "facets", 1.5),
+        ("check", ["check"], ["rg", "-l", "^title:", "{d}"], "check", 2.0),
+    ]  # fmt: skip
+    for measure, argv, theirs_argv, _, bound in reads:
+        rg_cmd = theirs_argv if theirs_argv and theirs_argv[0] == "cat" else None
+        if rg_cmd is None and theirs_argv is not None:
+            rg_cmd = rg_argv(theirs_argv)
+        ours, theirs = compare([pn, *argv], rg_cmd, env, runs)
+        row = Row(label, measure, ours, theirs, beside=search_ms)
+        row.note = f"{ours.median_ms / search_ms:.2f}x warm search"
+        if size == 74_728 and bound is not None:
+            row.target = f"<= {bound}x warm search; peak RSS < 150 MB"
+            row.met = ours.median_ms <= bound * search_ms and ours.peak_mib < 150
+        elif size == 74_728:
+            row.target, row.met = "peak RSS < 150 MB", ours.peak_mib < 150
+        if size == 10_000:
+            row.target, row.met = "<= 100 ms", ours.median_ms <= 100
+        rows_out.append(row)
+
+    exported, theirs = compare(
+        [pn, "export", "--format", "json"],
+        ["sh", "-c", 'cat "$0"/*.md', str(notes)],
+        env,
+        max(1, min(runs, args.build_runs)),
     )
-    rows_out.append(Row(label, f"list --topic {topic}", listed, theirs))
-    shown, theirs = compare([pn, "show", victim.stem], ["cat", str(victim)], env, runs)
-    rows_out.append(Row(label, "show ID (beside: cat FILE)", shown, theirs))
+    rate = size / statistics.median(exported.seconds)
+    row = Row(label, "export --format json, every note", exported, theirs, beside=search_ms)
+    row.note = f"{rate:,.0f} notes/s"
+    if size == 74_728:
+        row.target = ">= 20,000 notes/s; peak RSS < 150 MB"
+        row.met = rate >= 20_000 and exported.peak_mib < 150
+    rows_out.append(row)
 
 
 def bench_env() -> dict[str, str]:
@@ -290,18 +340,19 @@ def startup_rows(args: argparse.Namespace) -> list[Row]:
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| notes | measure | papernotes ms (median) | min–max | rg ms | ratio | peak RSS MB "
-        "(rg) | notes | target | met |",
-        "|---:|---|---:|---:|---:|---:|---:|---|---|---|",
+        "| notes | measure | papernotes ms (median) | min–max | warm search ms | rg ms | ratio "
+        "| peak RSS MB (rg) | notes | target | met |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in rows:
         rg_ms = f"{r.rg.median_ms:.1f}" if r.rg else ""
         ratio = f"{r.ours.median_ms / r.rg.median_ms:.2f}x" if r.rg else ""
         rss = f"{r.ours.peak_mib:.0f}" + (f" ({r.rg.peak_mib:.0f})" if r.rg else "")
         met = "" if r.met is None else ("yes" if r.met else "**no**")
+        beside = f"{r.beside:.1f}" if r.beside is not None else ""
         lines.append(
-            f"| {r.corpus} | {r.measure} | {r.ours.median_ms:.1f} | {r.ours.spread} | {rg_ms} "
-            f"| {ratio} | {rss} | {r.note} | {r.target} | {met} |"
+            f"| {r.corpus} | {r.measure} | {r.ours.median_ms:.1f} | {r.ours.spread} | {beside} "
+            f"| {rg_ms} | {ratio} | {rss} | {r.note} | {r.target} | {met} |"
         )
     return "\n".join(lines)
 

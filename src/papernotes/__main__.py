@@ -40,8 +40,8 @@ def main() -> None:
 
 # commands that bring the index up to date (stat every note) before they answer
 _READERS = frozenset(
-    ("add", "authors", "cite", "edit", "export", "index", "list", "mark", "mcp", "new", "open",
-     "rate", "related", "search", "set", "show", "stats", "tag", "tags", "topics", "unset")
+    ("add", "authors", "check", "cite", "edit", "export", "index", "list", "mark", "mcp", "new",
+     "open", "rate", "related", "search", "set", "show", "stats", "tag", "tags", "topics", "unset")
 )  # fmt: skip
 
 

@@ -163,7 +163,7 @@ def _duplicates(
             "SELECT k.value, p.path, r.data FROM keys k JOIN papers p ON p.rowid = k.paper "
             "JOIN records r ON r.rowid = p.rowid "
             "WHERE k.kind = ? AND k.value IN (SELECT value FROM keys WHERE kind = ? "
-            "GROUP BY value HAVING count(DISTINCT paper) > 1) ORDER BY k.value, p.path",
+            "GROUP BY value HAVING count(*) > 1) ORDER BY k.value, p.path",  # a key once a note
             (kind, kind),
         )
         for value, path, data in rows:
