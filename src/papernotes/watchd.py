@@ -43,6 +43,10 @@ from papernotes.watch import Batch, Watcher, local
 IDLE = 3600.0  # seconds without a question before the watcher exits (0: never)
 LAG_PATHS = 500  # a batch this large is applied while commands scan for themselves
 RETRY = 30.0  # seconds between attempts to watch again after the watcher could not
+# after an overflow, seconds without another before every note is checked again: a program
+# reading every note (rg) overflows the queue; a second or third pass would do it again, and
+# commands, which scan meanwhile, get the processor to themselves
+RESCAN_QUIET = 0.5
 LOG_BATCHES = 1000  # batches remembered for "what changed since this token"
 
 
@@ -80,6 +84,7 @@ class Service:
         self.tap = True  # notify's debug output read for overflows (see papernotes.watch)
         self._cond = threading.Condition()
         self._reached: dict[str, int] = {}  # cookies whose batch was applied -> its paths
+        self._rescan_due: float | None = None  # when to check every note (after an overflow)
         self._recent: set[str] = set()  # folders made since the last barrier
         self._lock_fd = -1
         self._server: socket.socket | None = None
@@ -123,7 +128,8 @@ class Service:
             # less often when none has for a while (each look wakes the process up)
             quiet = time.monotonic() - self.last_question
             step = 2 if quiet < 5 else 10 if quiet < 60 else 25
-            batch = self.watcher.collect(timeout_ms=250, step_ms=step)
+            wait = 250 if self._rescan_due is None else 50
+            batch = self.watcher.collect(timeout_ms=wait, step_ms=step)
             try:
                 with watchclient.exempt():
                     self._handle(batch)
@@ -172,14 +178,20 @@ class Service:
         try:
             if self._replaced():
                 self._reopen("the index was deleted or replaced; rebuilding it")
-            elif batch.rescan:
-                if "failed" in batch.rescan:
-                    self._restart_watcher(batch.rescan)
-                else:
-                    self._full(batch.rescan)
+            elif batch.rescan and "failed" in batch.rescan:
+                self._restart_watcher(batch.rescan)
+            elif batch.rescan or self._rescan_due is not None:
+                due = self._rescan_due
+                if batch.rescan:  # changes were lost: every note is checked, a little later
+                    self._set_state("restarting", batch.rescan)
+                    self.generation = None
+                    due = self._rescan_due = time.monotonic() + RESCAN_QUIET
+                if due is not None and time.monotonic() >= due:
+                    self._rescan_due = None
+                    self._full("the kernel's event queue overflowed")
             elif batch.paths:
                 self._apply(batch)
-            if self.index.location is None:
+            if self.index.location is None or self._rescan_due is not None:
                 pass
             elif self.generation is None or _generation(self.index.conn) != self.generation:
                 self._full("another process wrote to the index")  # it may have read an older note
