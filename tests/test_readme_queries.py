@@ -71,3 +71,40 @@ def test_stats_counts_the_notes_read() -> None:
     )
     assert result.exit_code == 0
     assert "read 16 · " in result.stdout
+
+
+def readme_searches() -> list[tuple[str, str]]:
+    """Each ``$ papernotes search ...`` of the README's console blocks and what it shows."""
+    import shlex
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    examples = []
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        parts = re.split(r"^\$ ", block, flags=re.M)
+        for part in parts[1:]:
+            command, _, shown = part.partition("\n")
+            if command.startswith("papernotes search "):
+                examples.append((command, shown))
+    assert len(examples) >= 4
+    return [(shlex.split(command)[1:], shown) for command, shown in examples]  # type: ignore[misc]
+
+
+SEARCHES = readme_searches()
+
+
+@pytest.mark.parametrize(("args", "shown"), SEARCHES, ids=[" ".join(a)[:50] for a, _ in SEARCHES])
+def test_the_readmes_searches_show_what_it_says(
+    args: list[str], shown: str, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the shipped notes, at 100 columns, with the default search (by words and meaning
+    when the model is installed): exactly the README's output, stderr first."""
+    from papernotes import semantic
+
+    monkeypatch.delenv("PAPERNOTES_SEMANTIC")
+    monkeypatch.setenv("COLUMNS", "100")
+    if not semantic.available() and not any(a in args for a in ("--lexical", "--exact")):
+        pytest.skip("the README's searches show the default search, with the model")
+    result = CliRunner().invoke(
+        cli, ["--notes-dir", str(SHIPPED_NOTES), *args], catch_exceptions=False
+    )
+    assert result.stderr + result.stdout == shown
