@@ -20,11 +20,7 @@ deleted or replaced, and never writes into the notes folder.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
-import json
 import os
-import socket
 import sqlite3
 import threading
 import time
@@ -34,11 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from papernotes import watchapply, watchclient
-from papernotes.errors import PapernotesError
 from papernotes.index import Index, is_damage
 from papernotes.indexing import _generation, refresh
 from papernotes.store import Store
 from papernotes.watch import Batch, Watcher, local
+from papernotes.watchsocket import AlreadyWatching, CannotWatch, Listener, identity
+
+__all__ = ["AlreadyWatching", "CannotWatch", "Service", "refused"]
 
 IDLE = 3600.0  # seconds without a question before the watcher exits (0: never)
 LAG_PATHS = 500  # a batch this large is applied while commands scan for themselves
@@ -48,14 +46,6 @@ RETRY = 30.0  # seconds between attempts to watch again after the watcher could 
 # commands, which scan meanwhile, get the processor to themselves
 RESCAN_QUIET = 0.5
 LOG_BATCHES = 1000  # batches remembered for "what changed since this token"
-
-
-class AlreadyWatching(PapernotesError):
-    """Another watcher serves this notes folder."""
-
-
-class CannotWatch(PapernotesError):
-    """This notes folder cannot be watched (its file system, a watch limit, the platform)."""
 
 
 class Service:
@@ -86,9 +76,7 @@ class Service:
         self._reached: dict[str, int] = {}  # cookies whose batch was applied -> its paths
         self._rescan_due: float | None = None  # when to check every note (after an overflow)
         self._recent: set[str] = set()  # folders made since the last barrier
-        self._lock_fd = -1
-        self._server: socket.socket | None = None
-        self._socket_id: tuple[int, int] | None = None
+        self.listener = Listener(self.base, self.answer)
 
     # ----------------------------------------------------------------- life
 
@@ -103,9 +91,7 @@ class Service:
     def open(self) -> None:
         """Take the folder's lock, listen on the socket (questions are answered "starting"
         from now on), watch, and index."""
-        self._take_lock()
-        self._listen()
-        threading.Thread(target=self._accept, name="papernotes-accept", daemon=True).start()
+        self.listener.open(self.root)
         self._start_watcher()
         with watchclient.exempt():
             self._reopen("indexing the notes")
@@ -145,12 +131,7 @@ class Service:
     def close(self) -> None:
         self.stopping.set()
         self._set_state("stopping", "exiting")
-        if self._server is not None:
-            with contextlib.suppress(OSError):
-                if _identity(self.base + ".sock") == self._socket_id:
-                    os.unlink(self.base + ".sock")
-            self._server.close()
-            self._server = None
+        self.listener.close()
         if self.watcher is not None:
             self.watcher.close()
             self.watcher = None
@@ -158,11 +139,6 @@ class Service:
             with contextlib.suppress(sqlite3.Error):
                 self.index.close()
             self.index = None
-        if self._lock_fd >= 0:
-            with contextlib.suppress(OSError):
-                os.unlink(self.base + ".lock")
-            os.close(self._lock_fd)
-            self._lock_fd = -1
 
     # ----------------------------------------------------------------- changes
 
@@ -294,7 +270,7 @@ class Service:
     def _replaced(self) -> bool:
         assert self.index is not None
         location = self.index.location
-        return location is not None and _identity(str(location)) != self.index.identity
+        return location is not None and identity(str(location)) != self.index.identity
 
     def _start_watcher(self) -> Watcher | None:
         try:
@@ -416,76 +392,6 @@ class Service:
             self.state, self.reason = state, reason
             self._cond.notify_all()
 
-    # ----------------------------------------------------------------- the socket
-
-    def _take_lock(self) -> None:
-        folder = os.path.dirname(self.base)
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        if not watchclient.private_folder(folder):
-            raise CannotWatch(f"{folder} is not a private folder of this user: not listening")
-        if len(os.fsencode(self.base + ".sock")) > watchclient.MAX_SOCKET_PATH:
-            raise CannotWatch(f"the socket path {self.base}.sock is too long for a Unix socket")
-        while True:
-            fd = os.open(self.base + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                os.close(fd)
-                if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    raise AlreadyWatching(f"a watcher already serves {self.root}") from None
-                raise
-            if os.fstat(fd).st_ino == _identity(self.base + ".lock", (0, -1))[1]:
-                break  # the file locked is still the one there (its owner may have left)
-            os.close(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._lock_fd = fd
-
-    def _listen(self) -> None:
-        path = self.base + ".sock"
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)  # left by a watcher that was killed: the lock is ours
-        server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)
-        try:
-            server.bind(path)
-        finally:
-            os.umask(old)
-        server.listen(64)
-        server.settimeout(0.5)
-        self._server = server
-        self._socket_id = _identity(path)
-
-    def _accept(self) -> None:
-        while not self.stopping.is_set() and self._server is not None:
-            try:
-                conn, _ = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve_one, args=(conn,), daemon=True).start()
-
-    def _serve_one(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                if not watchclient._same_user(conn):
-                    return
-                conn.settimeout(5.0)
-                data = b""
-                while not data.endswith(b"\n") and len(data) < 4096:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        return
-                    data += chunk
-                try:
-                    reply = self.answer(data.decode("utf-8", "replace"))
-                except Exception as exc:  # a bug here must not leave a command waiting
-                    reply = {"state": "error", "reason": str(exc)}
-                conn.sendall(json.dumps(reply).encode() + b"\n")
-            except OSError:
-                return
-
 
 def _trim() -> None:
     """Give the memory freed by a large piece of work back to the system (glibc keeps it)."""
@@ -495,14 +401,6 @@ def _trim() -> None:
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).malloc_trim(0)
-
-
-def _identity(path: str, default: Any = None) -> Any:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return default
-    return (st.st_dev, st.st_ino)
 
 
 def refused(store: Store, why: str) -> None:
