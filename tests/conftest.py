@@ -25,6 +25,33 @@ def examples(count: int) -> int:
     return count * FUZZ_FACTOR
 
 
+# The slow modules: real-data round trips, kill/load/damage injection, 100,000-value notes,
+# protocol sessions with subprocess servers, the watcher and the benchmark's own test. The
+# README's test command leaves them out (``-m "not slow"`` in pyproject.toml); CI runs them
+# too, with ``pytest -m slow`` (.ci/run).
+SLOW_MODULES = frozenset(
+    {
+        "test_large_lists",
+        "test_bibtex_export",
+        "test_citekeys",
+        "test_mcp",
+        "test_index_healing",
+        "test_reliability_index",
+        "test_reliability_writes",
+        "test_fuzz",
+        "test_bench",
+        "test_watch",
+        "test_load",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__ in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 SHIPPED_NOTES = ROOT / "notes"

@@ -50,7 +50,8 @@ def test_readme_install_and_test_commands_are_what_ci_runs() -> None:
     assert steps[0] == "python3 -m venv .venv"
     assert "--require-hashes -r requirements.lock" in steps[1]
     assert steps[2].endswith("install --no-deps -e .")
-    assert ci[-1] == tests == ".venv/bin/python -m pytest"
+    assert tests == ".venv/bin/python -m pytest"
+    assert ci[2:] == [tests, f"{tests} -m slow"]  # the README's command, then the slow tests
     assert "--require-hashes -r requirements.lock" in ci[0]
     assert ci[1].endswith("install --quiet --no-deps -e .")
 
