@@ -22,6 +22,7 @@ from pathlib import Path
 from papernotes import freshness
 from papernotes.indexing import (
     BATCH,
+    RACY_NS,
     RefreshReport,
     _generation,
     _parse_batches,
@@ -142,9 +143,10 @@ def apply(conn: sqlite3.Connection, root: Path, candidates: set[str]) -> tuple[R
     to serve ``root`` as a refresh's are. Also whether no other process wrote to the index
     between the first and the last of them (else the caller cannot vouch for it)."""
     text = str(root)
-    started = time.time_ns()
     folders: dict[str, bool] = {}
     notes = [rel for rel in candidates if is_note(text, rel, folders)]
+    _past_the_tick(text, notes)
+    started = time.time_ns()
     current = _Stats(text, freshness._stat(text, notes))
     gone = sorted(rel for rel in candidates if rel not in current)
     report = RefreshReport()
@@ -177,6 +179,18 @@ def apply(conn: sqlite3.Connection, root: Path, candidates: set[str]) -> tuple[R
     if report.changed >= BATCH:
         checkpoint(conn)
     return report, alone
+
+
+def _past_the_tick(root: str, notes: list[str]) -> None:
+    """Wait (at most ``RACY_NS``, 20 ms) until the newest of ``notes`` changed more than a tick
+    of the clock ago: the rows then written are not "racily clean", so a command that scans
+    (when the watcher cannot vouch) need not read them again, and writes nothing, which would
+    make the watcher check every note. Timestamps in whole seconds are not waited for."""
+    stats = freshness._stat(root, notes)
+    newest = max((st[2] for st in stats.values() if st[2] % 1_000_000_000), default=0)
+    wait = newest + RACY_NS + 1 - time.time_ns()
+    if 0 < wait <= RACY_NS + 1:
+        time.sleep(wait / 1e9)
 
 
 def _decodable(name: str) -> bool:
