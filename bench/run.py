@@ -114,9 +114,12 @@ def compare(
     runs: int,
     before: Callable[[int], None] | None = None,
     after: Callable[[int], None] | None = None,
+    beside: Sample | None = None,
 ) -> tuple[Sample, Sample | None]:
     """Time ``ours`` (and ``theirs``, interleaved) ``runs`` times after one untimed warm-up
-    each; ``before(i)``/``after(i)`` prepare and undo the state of run ``i``."""
+    each; ``before(i)``/``after(i)`` prepare and undo the state of run ``i``. ``beside``: a
+    third command (its ``argv``), timed interleaved too, into that sample: the warm search
+    a read command is compared with, under the same load."""
     print(f"  {' '.join(Path(a).name if '/' in a else a for a in ours)}", file=sys.stderr)
     mine, other = Sample(ours), Sample(theirs) if theirs else None
     scratch = Sample(ours)
@@ -133,6 +136,8 @@ def compare(
             after(i)
         if theirs and other is not None:
             run_once(theirs, env, other, ok=(0, 1), rss=rss)
+        if beside is not None and not rss:
+            run_once(beside.argv, env, beside, ok=(0, 1))
     return mine, other
 
 
@@ -256,9 +261,8 @@ def bench_corpus(size: int, notes: Path, args: argparse.Namespace, rows_out: lis
     )
     rows_out.append(Row(label, "search after adding 100 notes", grown, theirs))
 
-    # 4. every other read command, each beside warm search (the one-word query's median)
-    # and an rg command over the same files
-    search_ms = warm[QUERIES[0][0]]
+    # 4. every other read command, each beside an rg command over the same files and the
+    # warm one-word search, all three interleaved run by run
     stem = victim.stem
     word = "transformer"
     reads: list[tuple[str, list[str], list[str] | None, str, float | None]] = [
@@ -284,7 +288,9 @@ def bench_corpus(size: int, notes: Path, args: argparse.Namespace, rows_out: lis
         rg_cmd = theirs_argv if theirs_argv and theirs_argv[0] == "cat" else None
         if rg_cmd is None and theirs_argv is not None:
             rg_cmd = rg_argv(theirs_argv)
-        ours, theirs = compare([pn, *argv], rg_cmd, env, runs)
+        searched = Sample([pn, "search", word])  # interleaved: the same load as the command
+        ours, theirs = compare([pn, *argv], rg_cmd, env, runs, beside=searched)
+        search_ms = searched.median_ms
         row = Row(label, measure, ours, theirs, beside=search_ms)
         row.note = f"{ours.median_ms / search_ms:.2f}x warm search"
         if size == 74_728 and bound is not None:
@@ -296,12 +302,15 @@ def bench_corpus(size: int, notes: Path, args: argparse.Namespace, rows_out: lis
             row.target, row.met = "<= 100 ms", ours.median_ms <= 100
         rows_out.append(row)
 
+    searched = Sample([pn, "search", word])
     exported, theirs = compare(
         [pn, "export", "--format", "json"],
-        ["sh", "-c", 'cat "$0"/*.md', str(notes)],
+        ["sh", "-c", 'find "$0" -name "*.md" -print0 | xargs -0 cat', str(notes)],
         env,
         max(1, min(runs, args.build_runs)),
+        beside=searched,
     )
+    search_ms = searched.median_ms
     rate = size / statistics.median(exported.seconds)
     row = Row(label, "export --format json, every note", exported, theirs, beside=search_ms)
     row.note = f"{rate:,.0f} notes/s"

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 
 TOP_WORDS = 30  # the target's most distinctive words, searched for candidates
 CANDIDATES = 50  # the best BM25 matches of those words, then ranked
+# words in more notes than this share (and more than COMMON_MIN notes) are not searched for
+# candidates (they still count in the score): at 75,000 notes, "video" or "long" (7,000
+# notes each) made the candidate search 2-5 times slower and pulled in generic notes
+COMMON_SHARE = 0.05
+COMMON_MIN = 100
 
 
 def similar(
@@ -28,7 +33,9 @@ def similar(
     df = kb.index.document_frequencies(words)
     vocabulary = Vocabulary(max(len(kb), 1), df)
     mine = vocabulary.vector(words)
-    top = sorted(mine, key=lambda w: (-mine[w], w))[:TOP_WORDS]
+    common = max(vocabulary.notes * COMMON_SHARE, COMMON_MIN)
+    distinctive = [w for w in sorted(mine, key=lambda w: (-mine[w], w)) if df[w] <= common]
+    top = distinctive[:TOP_WORDS]
     rowids = kb.index.more_like(top, CANDIDATES)
     ids = [p.id for p in kb.index.papers(rowids, body=False)]
     linked = {p.id for _, p in links.outgoing(kb, paper) if p is not None}
