@@ -99,12 +99,15 @@ def fresh(notes: Path, word: str) -> list[str]:
 
 
 def no_scan(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Count the scans of every note from here on."""
+    """Count the scans of every note by this thread (the command's, not a watcher's serving in
+    this process, which checks every note after another process wrote) from here on."""
     scans: list[Path] = []
     real = indexing.scan
+    command = threading.current_thread()
 
     def counting(root: Path) -> object:
-        scans.append(root)
+        if threading.current_thread() is command:
+            scans.append(root)
         return real(root)
 
     monkeypatch.setattr(indexing, "scan", counting)
