@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from papernotes.dump import dump
-from papernotes.model import Paper
-from papernotes.write import slugify
+from papernotes.disk.write import slugify
+from papernotes.note.dump import dump
+from papernotes.note.model import Paper
 
 ROOT = Path(__file__).resolve().parent.parent
 ARXIV = ROOT.parent / "shared" / "data" / "arxiv" / "arxiv-75k.jsonl.gz"

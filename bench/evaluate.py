@@ -123,8 +123,8 @@ def notes_and_queries(name: str) -> tuple[Path, list[Query]]:
 
 
 def search_options(mode: str | None) -> dict[str, Any]:
-    """``mode=...`` for :func:`papernotes.search.search`, which may not take one yet."""
-    from papernotes.search import search
+    """``mode=...`` for :func:`papernotes.engine.search.search`, which may not take one yet."""
+    from papernotes.engine.search import search
 
     if mode is None:
         return {}
@@ -135,10 +135,10 @@ def search_options(mode: str | None) -> dict[str, Any]:
 
 def run_set(name: str, options: dict[str, Any]) -> Report:
     """Every query of set ``name`` through ``search(kb, q, limit=10, **options)``."""
+    from papernotes.disk.store import open_store
+    from papernotes.engine.kb import open_kb
+    from papernotes.engine.search import search
     from papernotes.errors import PapernotesError
-    from papernotes.kb import open_kb
-    from papernotes.search import search
-    from papernotes.store import open_store
 
     notes, queries = notes_and_queries(name)
     started = time.perf_counter()
@@ -148,7 +148,7 @@ def run_set(name: str, options: dict[str, Any]) -> Report:
         file=sys.stderr,
     )
     if options.get("mode") in ("semantic", "hybrid", "auto"):
-        from papernotes import semantic
+        from papernotes.engine import semantic
 
         started = time.perf_counter()
         done = semantic.embed_all(kb)

@@ -15,9 +15,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from papernotes.cli import cli
-from papernotes.model import KNOWN_KEYS
-from papernotes.parse import parse_file
-from papernotes.store import iter_notes
+from papernotes.disk.store import iter_notes
+from papernotes.note.model import KNOWN_KEYS
+from papernotes.note.parse import parse_file
 
 ROOT = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "real-notes"
 

@@ -163,10 +163,10 @@ def main() -> int:
 
     # 3. in a process that keeps the model loaded (the MCP server)
     os.environ.update({k: env[k] for k in ("PAPERNOTES_INDEX", "XDG_CACHE_HOME")})
-    from papernotes import semantic
-    from papernotes.kb import open_kb
-    from papernotes.search import search
-    from papernotes.store import open_store
+    from papernotes.disk.store import open_store
+    from papernotes.engine import semantic
+    from papernotes.engine.kb import open_kb
+    from papernotes.engine.search import search
 
     semantic.serve()
     kb = open_kb(open_store(notes))
@@ -209,8 +209,8 @@ def main() -> int:
 def big_vectors(work: Path, count: int = 74_728) -> list[tuple[str, str, str, str]]:
     import numpy as np
 
-    from papernotes.semantic.model import DIM
-    from papernotes.semantic.vectors import Vectors, read, write
+    from papernotes.engine.semantic.model import DIM
+    from papernotes.engine.semantic.vectors import Vectors, read, write
 
     rng = np.random.default_rng(7)
     dense = rng.standard_normal((count, DIM)).astype(np.float32)

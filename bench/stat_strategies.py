@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from papernotes.freshness import scan, snapshot
+from papernotes.disk.freshness import scan, snapshot
 
 # relative path -> (size, mtime_ns), the shape the index compares against
 Snapshot = dict[str, tuple[int, int]]

@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from click.testing import CliRunner, Result
 
-from papernotes.arxiv import ArxivError, fetch, parse_feed, settings
 from papernotes.cli import cli
 from papernotes.errors import ConfigError
-from papernotes.parse import parse_note
+from papernotes.interop.arxiv import ArxivError, fetch, parse_feed, settings
+from papernotes.note.parse import parse_note
 
 DATA = Path(__file__).parent / "data" / "arxiv"
 DPO = "Direct Preference Optimization: Your Language Model is Secretly a Reward Model"

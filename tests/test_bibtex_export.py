@@ -14,12 +14,18 @@ from hypothesis import strategies as st
 from pybtex.database import parse_string
 
 from conftest import examples
-from papernotes.bibtex import bibtex_name, citation_key, entry_type, protect_title, to_bibtex
 from papernotes.cli import cli
-from papernotes.importers.bibtex import parse_bibtex
-from papernotes.model import Paper
-from papernotes.parse import parse_note
-from papernotes.store import iter_notes
+from papernotes.disk.store import iter_notes
+from papernotes.interop.bibtex import (
+    bibtex_name,
+    citation_key,
+    entry_type,
+    protect_title,
+    to_bibtex,
+)
+from papernotes.interop.importers.bibtex import parse_bibtex
+from papernotes.note.model import Paper
+from papernotes.note.parse import parse_note
 from tests.conftest import SHARED_DATA
 
 DPO = Paper(

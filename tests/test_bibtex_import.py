@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import examples
-from papernotes.importers.bibtex import BibFile, parse_bibtex, read_bibtex
-from papernotes.latex import to_latex, to_unicode
-from papernotes.model import Paper
+from papernotes.interop.importers.bibtex import BibFile, parse_bibtex, read_bibtex
+from papernotes.interop.latex import to_latex, to_unicode
+from papernotes.note.model import Paper
 from tests.conftest import SHARED_DATA
 
 REAL_EXPORTS = {

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from pybtex.database import parse_file, parse_string
 
 from conftest import needs_shared_data
-from papernotes.bibtex import to_bibtex
 from papernotes.cli import cli
-from papernotes.importers.bibtex import parse_bibtex, read_bibtex
-from papernotes.parse import parse_note
+from papernotes.interop.bibtex import to_bibtex
+from papernotes.interop.importers.bibtex import parse_bibtex, read_bibtex
+from papernotes.note.parse import parse_note
 
 TWO_ENTRIES_ONE_PAPER = """\
 @article{Marquardt1963, title = {An Algorithm for Least-Squares Estimation},

@@ -15,10 +15,10 @@ from pybtex.database import parse_string
 
 from conftest import SHIPPED_NOTES, needs_shared_data
 from kbfactory import make_kb, run
-from papernotes.cite import reference
 from papernotes.cli import cli
-from papernotes.csl import csl_item, csl_name, to_csl_json
-from papernotes.model import Paper
+from papernotes.interop.cite import reference
+from papernotes.interop.csl import csl_item, csl_name, to_csl_json
+from papernotes.note.model import Paper
 
 # The item types of CSL 1.0.2 (csl-data.json).
 CSL_TYPES = [

@@ -41,7 +41,7 @@ def test_version_does_not_import_click() -> None:
 
 def test_parser_imports_pyyaml_only_when_a_note_is_parsed() -> None:
     code = (
-        "import sys; import papernotes.parse as p; before = 'yaml' in sys.modules;"
+        "import sys; import papernotes.note.parse as p; before = 'yaml' in sys.modules;"
         "p.parse_text('---\\ntitle: T  # a comment: not the simple form\\n---\\n', 'x.md');"
         "print(before, 'yaml' in sys.modules)"
     )

@@ -13,8 +13,8 @@ from types import ModuleType
 import pytest
 
 from conftest import ROOT, SHIPPED_NOTES, needs_shared_data
-from papernotes.kb import open_kb
-from papernotes.store import open_store
+from papernotes.disk.store import open_store
+from papernotes.engine.kb import open_kb
 
 EVAL = ROOT / "tests" / "eval"
 NATURAL = tomllib.loads((EVAL / "natural.toml").read_text(encoding="utf-8"))["query"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from kbfactory import make_kb, run
-from papernotes.export import is_web_url, md_escape, paper_url, to_markdown
-from papernotes.model import Paper
+from papernotes.interop.export import md_escape, to_markdown
+from papernotes.note.model import Paper, is_web_url, paper_url
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_markdown_escapes_note_text() -> None:
 
 
 def test_bibtex_goes_through_the_bibtex_writer(notes: Path) -> None:
-    pytest.importorskip("papernotes.bibtex")
+    pytest.importorskip("papernotes.interop.bibtex")
     result = run(notes, "export", "--format", "bibtex", "--tag", "rlhf")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("@")

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from kbfactory import make_kb, run
-from papernotes.kb import open_kb
+from papernotes.disk.store import open_store
+from papernotes.engine.kb import open_kb
+from papernotes.engine.stats import compute, facet_counts
 from papernotes.render.stats import bar, chart, stats_lines
-from papernotes.stats import compute, facet_counts
-from papernotes.store import open_store
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from conftest import examples
 from kbfactory import make_kb, run
+from papernotes.edit.fieldedit import Op, assignment, edit_note, item_ops
 from papernotes.errors import UsageError
-from papernotes.fieldedit import Op, assignment, edit_note, item_ops
-from papernotes.model import Paper
-from papernotes.parse import parse_text
+from papernotes.note.model import Paper
+from papernotes.note.parse import parse_text
 
 TODAY = dt.date.today().isoformat()
 
@@ -390,7 +390,7 @@ def test_a_bad_value_is_refused_before_any_note_is_touched(notes: Path) -> None:
 
 
 def test_a_note_changed_meanwhile_is_refused(notes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import papernotes.fieldedit as fieldedit
+    import papernotes.edit.fieldedit as fieldedit
 
     real = fieldedit.edit_note
 
@@ -490,9 +490,9 @@ def test_every_real_note_is_edited_in_place(
 ) -> None:
     """Each edit of REAL_EDITS on every note of the real collections: made in place (the
     plainer rewrite is switched off here), read back as intended, body bytes untouched."""
-    import papernotes.fieldedit as fieldedit
+    import papernotes.edit.fieldedit as fieldedit
     from conftest import needs_shared_data
-    from papernotes.frontmatter import split
+    from papernotes.note.frontmatter import split
 
     folder = needs_shared_data("real-notes", collection)
     monkeypatch.setattr(fieldedit, "_fallback", lambda edit, paper: edit)

@@ -110,7 +110,7 @@ def test_every_command_goes_on_with_the_other_notes(tmp_path: Path, args: tuple[
 
 
 def test_the_console_script_with_its_prefetching_child(tmp_path: Path) -> None:
-    """The notes are stat'ed by a forked child there (papernotes.freshness.prefetch)."""
+    """The notes are stat'ed by a forked child there (papernotes.disk.freshness.prefetch)."""
     notes = odd_kb(tmp_path)
     for args in (("list", "--format", "ids"), ("search", "dpo", "--format", "ids")):
         result = subprocess.run(

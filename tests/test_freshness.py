@@ -1,4 +1,4 @@
-"""The freshness check (``papernotes.freshness``) gives the same answer on every path it takes:
+"""The freshness check (``papernotes.disk.freshness``) gives the same answer on every path it takes:
 one process, a forked child for half the notes, a child started early by the console script."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from papernotes import freshness, indexing, store
+from papernotes.disk import freshness, store
+from papernotes.engine import indexing
 
 
 @pytest.fixture
@@ -183,7 +184,7 @@ def test_a_scan_knows_when_it_started(
     notes: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
     """Before the first stat: a note changed since then may change again unseen (the index
-    reads it again: see papernotes.indexing.racy)."""
+    reads it again: see papernotes.engine.indexing.racy)."""
     if how != "plain" and not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
     monkeypatch.setattr(freshness, "_can_fork", lambda: True)

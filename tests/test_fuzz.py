@@ -17,16 +17,16 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from conftest import examples
-from papernotes.dump import dump
+from papernotes.disk.store import Store
+from papernotes.disk.write import _RESERVED, inside, slugify
+from papernotes.engine.index import load
+from papernotes.engine.kb import KnowledgeBase
+from papernotes.engine.related import Connections
 from papernotes.errors import NoteError
-from papernotes.importers import apply_plan, candidates_of, plan_import, read_source
-from papernotes.index import load
-from papernotes.kb import KnowledgeBase
-from papernotes.parse import parse_bytes, parse_note, parse_text
-from papernotes.related import Connections
+from papernotes.interop.importers import apply_plan, candidates_of, plan_import, read_source
+from papernotes.note.dump import dump
+from papernotes.note.parse import parse_bytes, parse_note, parse_text
 from papernotes.render.paper import plain_lines, print_to
-from papernotes.store import Store
-from papernotes.write import _RESERVED, inside, slugify
 
 # examples per test; the sum is the "cases fuzzed" of docs/reliability.md
 PARSER_BYTES = 1000

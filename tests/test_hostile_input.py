@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from kbfactory import NOTES, make_kb, run
-from papernotes.frontmatter import MAX_CHARS, MAX_DEPTH, MAX_VALUES
-from papernotes.parse import parse_bytes, parse_file
+from papernotes.note.frontmatter import MAX_CHARS, MAX_DEPTH, MAX_VALUES
+from papernotes.note.parse import parse_bytes, parse_file
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="symlinks, FIFOs and ptys")
 
@@ -534,8 +534,8 @@ def _front_matter_line() -> None:
 
 
 def _merge_into_a_note_with_a_long_heading() -> None:
-    from papernotes.importers.merge import merge_note
-    from papernotes.model import Paper
+    from papernotes.interop.importers.merge import merge_note
+    from papernotes.note.model import Paper
 
     note = f"---\ntitle: T\n---\n## Notes{RUN}and more\nMine.\n"
     paper = parse_bytes(note.encode(), "m.md").paper
@@ -545,14 +545,14 @@ def _merge_into_a_note_with_a_long_heading() -> None:
 
 
 def _reading_session_line() -> None:
-    from papernotes.importers.text import parse
+    from papernotes.interop.importers.text import parse
 
     parse(f"read on: - 08 Feb 2024{RUN}x\nSome Title\n", "r.txt")
 
 
 def _bibtex_export_of_a_long_word() -> None:
-    from papernotes.bibtex import to_bibtex
-    from papernotes.model import Paper
+    from papernotes.interop.bibtex import to_bibtex
+    from papernotes.note.model import Paper
 
     assert "@misc{" in to_bibtex([Paper(id="x", title="a" + ")" * 200_000 + "b")])
 
@@ -586,9 +586,9 @@ def test_long_runs_of_spaces_do_not_hang(case: object) -> None:
 def test_an_author_with_the_word_and_survives_bibtex() -> None:
     """BibTeX splits authors at "and" in any case: such a name is braced whole (found by the
     export fuzz test)."""
-    from papernotes.bibtex import to_bibtex
-    from papernotes.importers.bibtex import parse_bibtex
-    from papernotes.model import Paper
+    from papernotes.interop.bibtex import to_bibtex
+    from papernotes.interop.importers.bibtex import parse_bibtex
+    from papernotes.note.model import Paper
 
     paper = Paper(id="x", title="T", authors=("AND A A", "Anders And"), year=2024)
     back = parse_bibtex(to_bibtex([paper])).entries[0].paper
@@ -767,14 +767,14 @@ def test_an_import_never_blocks_on_a_fifo_among_the_notes(
     importer reads every note to match papers) is reported, not waited on forever."""
     import threading
 
-    import papernotes.importers
-    from papernotes.importers import plan_import
-    from papernotes.model import Paper
+    import papernotes.interop.importers
+    from papernotes.interop.importers import plan_import
+    from papernotes.note.model import Paper
 
     notes = make_kb(tmp_path)
     os.mkfifo(notes / "pipe.md")
     walked = [*sorted(notes.glob("*.md"))]
-    monkeypatch.setattr(papernotes.importers, "iter_notes", lambda root: iter(walked))
+    monkeypatch.setattr(papernotes.interop.importers, "iter_notes", lambda root: iter(walked))
     plans = []
     thread = threading.Thread(
         target=lambda: plans.append(plan_import([Paper(id="", title="New")], notes)), daemon=True
@@ -792,7 +792,7 @@ def test_an_import_never_blocks_on_a_fifo_among_the_notes(
 def test_a_fifo_in_a_notes_place_is_reported_never_waited_on(tmp_path: Path) -> None:
     """A FIFO put where a note was, after the walk saw a regular file, is refused at once
     (opening it blocking would wait for a writer forever)."""
-    from papernotes.parse import parse_file
+    from papernotes.note.parse import parse_file
 
     fifo = tmp_path / "note.md"
     os.mkfifo(fifo)

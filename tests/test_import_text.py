@@ -13,10 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SEEDS, examples
-from papernotes import normalize
 from papernotes.cli import cli
-from papernotes.dump import dump
-from papernotes.importers import (
+from papernotes.interop.importers import (
     Candidate,
     apply_plan,
     candidates_of,
@@ -24,11 +22,13 @@ from papernotes.importers import (
     plan_import,
     read_source,
 )
-from papernotes.importers.merge import MergeRefused, merge_body, merge_note
-from papernotes.importers.text import parse
-from papernotes.importers.textfields import split_authors, split_title
-from papernotes.model import Paper
-from papernotes.parse import parse_file, parse_text
+from papernotes.interop.importers.merge import MergeRefused, merge_body, merge_note
+from papernotes.interop.importers.text import parse
+from papernotes.interop.importers.textfields import split_authors, split_title
+from papernotes.note import normalize
+from papernotes.note.dump import dump
+from papernotes.note.model import Paper
+from papernotes.note.parse import parse_file, parse_text
 
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
 SEED_PAPERS = {  # papers per seed, and lines reported as skipped

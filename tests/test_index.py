@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from papernotes import index as index_module
-from papernotes.index import SCHEMA_VERSION, Index, index_location, load
-from papernotes.indexing import RACY_NS
-from papernotes.kb import open_kb
-from papernotes.search import ids_matching, search
-from papernotes.store import Store, open_store, snapshot
+from papernotes.disk.store import Store, open_store, snapshot
+from papernotes.engine import index as index_module
+from papernotes.engine.index import SCHEMA_VERSION, Index, index_location, load
+from papernotes.engine.indexing import RACY_NS
+from papernotes.engine.kb import open_kb
+from papernotes.engine.search import ids_matching, search
 
 NOTE = "---\ntitle: {title}\nid: {id}\ntags: [{tag}]\n---\n{body}\n"
 
@@ -38,7 +38,7 @@ def write(root: Path, name: str, text: str, *, mtime_ns: int | None = None) -> P
 
 def aged() -> None:
     """Wait until the notes just written are older than the next refresh's stats by more than
-    a tick of the file system's clock: not "racily clean" (see papernotes.indexing)."""
+    a tick of the file system's clock: not "racily clean" (see papernotes.engine.indexing)."""
     time.sleep(2 * RACY_NS / 1e9)
 
 
@@ -76,7 +76,7 @@ def test_cold_build_indexes_every_note(root: Path) -> None:
 
 
 def test_index_serves_the_same_papers_as_the_parser(root: Path) -> None:
-    from papernotes.parse import parse_file
+    from papernotes.note.parse import parse_file
 
     kb = open_kb(store(root))
     for paper in kb.papers():
@@ -87,9 +87,9 @@ def test_index_serves_the_same_papers_as_the_parser(root: Path) -> None:
 
 def test_warm_run_parses_nothing(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     open_kb(store(root))
-    import papernotes.parse
+    import papernotes.note.parse
 
-    monkeypatch.setattr(papernotes.parse, "parse_file", lambda *a, **k: pytest.fail("parsed"))
+    monkeypatch.setattr(papernotes.note.parse, "parse_file", lambda *a, **k: pytest.fail("parsed"))
     kb = open_kb(store(root))
     assert kb.index.report is not None and kb.index.report.changed == 0
     assert len(kb.papers()) == 3
@@ -291,9 +291,9 @@ def test_two_processes_at_once(root: Path, tmp_path: Path) -> None:
         write(root, f"bulk/n{i:03d}.md", note(f"Bulk {i}", f"shared words number{i}"))
     script = (
         "import sys\n"
-        "from papernotes.store import open_store\n"
-        "from papernotes.kb import open_kb\n"
-        "from papernotes.search import search\n"
+        "from papernotes.disk.store import open_store\n"
+        "from papernotes.engine.kb import open_kb\n"
+        "from papernotes.engine.search import search\n"
         "kb = open_kb(open_store(sys.argv[1]))\n"
         "hits = search(kb, 'shared words', limit=500).hits\n"
         "print(len(kb), len(hits))\n"
@@ -332,7 +332,7 @@ def test_a_search_while_another_process_writes(root: Path) -> None:
 def test_a_warm_refresh_trusts_the_remembered_snapshot_only_when_alone(root: Path) -> None:
     """The digest of the notes is remembered after a refresh, unless another process wrote to
     the index meanwhile (then its files table may not match the digest)."""
-    from papernotes import indexing
+    from papernotes.engine import indexing
 
     first = load(store(root))
     first.close()
@@ -353,7 +353,7 @@ def test_a_warm_refresh_trusts_the_remembered_snapshot_only_when_alone(root: Pat
 def test_any_write_forgets_the_remembered_digest(root: Path) -> None:
     """A process that writes after another remembered its digest (say, a note parsed from an
     older stat) makes the next refresh read the files table again."""
-    from papernotes import indexing
+    from papernotes.engine import indexing
 
     load(store(root)).close()
     index = Index.open(store(root))
@@ -366,7 +366,7 @@ def test_any_write_forgets_the_remembered_digest(root: Path) -> None:
 
 
 def test_progress_is_reported_per_batch(tmp_path: Path) -> None:
-    from papernotes.indexing import BATCH
+    from papernotes.engine.indexing import BATCH
 
     root = tmp_path / "notes"
     for i in range(BATCH + 10):

@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 
 from kbfactory import run
-from papernotes import freshness, indexing
-from papernotes.index import Index, load
-from papernotes.kb import open_kb
-from papernotes.search import ids_matching, search
-from papernotes.store import open_store
+from papernotes.disk import freshness
+from papernotes.disk.store import open_store
+from papernotes.engine import indexing
+from papernotes.engine.index import Index, load
+from papernotes.engine.kb import open_kb
+from papernotes.engine.search import ids_matching, search
 from test_reliability_index import answers_correctly, location, make_notes
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes and inodes")

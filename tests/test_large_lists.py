@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kbfactory import make_kb
-from papernotes.parse import parse_bytes
+from papernotes.note.parse import parse_bytes
 
 N = 100_000
 WORDS = [f"w{i}" for i in range(N)]

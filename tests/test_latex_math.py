@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from papernotes.importers.bibtex import read_bibtex
+from papernotes.interop.importers.bibtex import read_bibtex
 from tests.conftest import needs_shared_data
 
 

@@ -10,11 +10,11 @@ import pytest
 from rich.console import Console
 
 from kbfactory import make_kb, run
+from papernotes.disk.store import open_store
+from papernotes.engine.kb import open_kb
+from papernotes.engine.selection import parse_day, parse_years
 from papernotes.errors import UsageError
-from papernotes.kb import open_kb
 from papernotes.render.tables import papers_table
-from papernotes.selection import parse_day, parse_years
-from papernotes.store import open_store
 
 
 @pytest.fixture

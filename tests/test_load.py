@@ -24,8 +24,8 @@ EDITS = 60
 # it into place), refreshing the index in-process every ten changes: a second index writer.
 WRITER = """\
 import os, sys, time
-from papernotes.index import load
-from papernotes.store import open_store
+from papernotes.engine.index import load
+from papernotes.disk.store import open_store
 notes, adds, edits = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def put(name, text):
     tmp = os.path.join(notes, "." + name + ".tmp")

@@ -32,13 +32,13 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolRequestParams, CallToolResult
 
-from papernotes import mcp_catalog, mcp_tools
-from papernotes.append import insert
+from papernotes.assistant import mcp_catalog, mcp_tools
+from papernotes.assistant.live import LiveKnowledgeBase
+from papernotes.assistant.mcp_server import NotesServer
+from papernotes.disk.store import open_store
+from papernotes.edit.append import insert
 from papernotes.errors import UsageError
-from papernotes.live import LiveKnowledgeBase
-from papernotes.mcp_server import NotesServer
-from papernotes.store import open_store
-from papernotes.watch import Watcher
+from papernotes.watcher.watch import Watcher
 from tests.kbfactory import NOTES, make_kb
 
 T = TypeVar("T")
@@ -325,7 +325,7 @@ def test_search_says_what_was_corrected(reader: Session) -> None:
 
 
 def test_search_by_meaning(reader: Session) -> None:
-    from papernotes import semantic
+    from papernotes.engine import semantic
 
     if not semantic.available():
         pytest.skip("the semantic extra is not installed")
@@ -787,7 +787,7 @@ def test_a_failing_tool_is_an_error_not_a_crash(
 
     spec = dataclasses.replace(mcp_catalog.BY_NAME["facets"], run=boom)
     monkeypatch.setitem(mcp_catalog.BY_NAME, "facets", spec)
-    monkeypatch.setattr("papernotes.mcp_server.BY_NAME", mcp_catalog.BY_NAME)
+    monkeypatch.setattr("papernotes.assistant.mcp_server.BY_NAME", mcp_catalog.BY_NAME)
     live = LiveKnowledgeBase(open_store(kb_dir))
     server = NotesServer(live)
     result = asyncio.run(server.call_tool(None, CallToolRequestParams(name="facets", arguments={})))

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from kbfactory import make_kb, run
-from papernotes.editor import editor_command
+from papernotes.disk.store import open_store
+from papernotes.edit.editor import editor_command
+from papernotes.edit.newnote import NewNote, create, in_papers, render
+from papernotes.engine.kb import open_kb
 from papernotes.errors import ConfigError, UsageError, WriteRefused
-from papernotes.kb import open_kb
-from papernotes.newnote import NewNote, create, in_papers, render
-from papernotes.parse import parse_text
-from papernotes.store import open_store
+from papernotes.note.parse import parse_text
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fake editors are shell scripts")
 

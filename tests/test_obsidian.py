@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner
 
 from papernotes.cli import cli
-from papernotes.kb import KnowledgeBase, open_kb
-from papernotes.links import link_key, match, resolve, wikilink
-from papernotes.model import Paper
-from papernotes.normalize import obsidian_tag
-from papernotes.parse import parse_text
-from papernotes.store import iter_notes, open_store
+from papernotes.disk.store import iter_notes, open_store
+from papernotes.engine.kb import KnowledgeBase, open_kb
+from papernotes.engine.links import link_key, match, resolve, wikilink
+from papernotes.note.model import Paper
+from papernotes.note.normalize import obsidian_tag
+from papernotes.note.parse import parse_text
 
 # (file, front matter): resolved through the index, as every command resolves links
 VAULT = {

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from papernotes.errors import NoteError
-from papernotes.parse import MAX_BYTES, parse_bytes, parse_note, parse_text
+from papernotes.note.parse import MAX_BYTES, parse_bytes, parse_note, parse_text
 
 READING = {"strict": False, "understand": True}  # as parse_file reads a note
 

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import examples
-from papernotes.dump import dump
 from papernotes.errors import NoteError
-from papernotes.model import STATUSES, Paper
-from papernotes.parse import parse_bytes, parse_note
+from papernotes.note.dump import dump
+from papernotes.note.model import STATUSES, Paper
+from papernotes.note.parse import parse_bytes, parse_note
 
 SETTINGS = settings(
     max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]

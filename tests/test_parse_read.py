@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from papernotes.parse import MAX_BYTES, parse_file
+from papernotes.note.parse import MAX_BYTES, parse_file
 
 NOTE = "---\ntitle: T\n---\nbody\n"
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from papernotes.parse import parse_text
+from papernotes.note.parse import parse_text
 
 ZOTERO = """---
 category: literaturenote

@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import examples
+from papernotes.disk.store import open_store
+from papernotes.engine.kb import KnowledgeBase, open_kb
+from papernotes.engine.query import Text, fts, fts_string, parse, quote, variants
+from papernotes.engine.search import ids_matching, search
 from papernotes.errors import UsageError
-from papernotes.kb import KnowledgeBase, open_kb
-from papernotes.query import Text, fts, fts_string, parse, quote, variants
-from papernotes.search import ids_matching, search
-from papernotes.store import open_store
 
 NOTES = {
     "dpo": """---

@@ -98,7 +98,7 @@ def test_the_readmes_searches_show_what_it_says(
 ) -> None:
     """On the shipped notes, at 100 columns, with the default search (by words and meaning
     when the model is installed): exactly the README's output, stderr first."""
-    from papernotes import semantic
+    from papernotes.engine import semantic
 
     monkeypatch.delenv("PAPERNOTES_SEMANTIC")
     monkeypatch.setenv("COLUMNS", "100")

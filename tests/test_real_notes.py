@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from papernotes.model import KNOWN_KEYS, Paper
-from papernotes.parse import parse_file
-from papernotes.store import iter_notes
+from papernotes.disk.store import iter_notes
+from papernotes.note.model import KNOWN_KEYS, Paper
+from papernotes.note.parse import parse_file
 from tests.conftest import needs_shared_data
 
 # collection -> (notes, notes with errors) as measured with `papernotes --notes-dir DIR check`.

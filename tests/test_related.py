@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from kbfactory import make_kb, run
-from papernotes import links, neighbours
-from papernotes.kb import KnowledgeBase, open_kb
-from papernotes.related import tokens
-from papernotes.store import open_store
+from papernotes.disk.store import open_store
+from papernotes.engine import links, neighbours
+from papernotes.engine.kb import KnowledgeBase, open_kb
+from papernotes.engine.related import tokens
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_word_counts_follow_every_change(notes: Path) -> None:
     added, changed and deleted: always what counting the notes' words gives."""
     from collections import Counter
 
-    from papernotes.schema import note_words
+    from papernotes.engine.schema import note_words
 
     def counted() -> tuple[dict[str, int], dict[str, int]]:
         kb = open_kb(open_store(notes))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import SHIPPED_NOTES
-from papernotes.kb import KnowledgeBase, open_kb
-from papernotes.search import search
-from papernotes.store import open_store
+from papernotes.disk.store import open_store
+from papernotes.engine.kb import KnowledgeBase, open_kb
+from papernotes.engine.search import search
 
 RELEVANCE = Path(__file__).with_name("relevance.toml")
 MIN_MRR = 0.9

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from kbfactory import run
-from papernotes.index import SCHEMA_VERSION, index_location
-from papernotes.indexing import PARALLEL_MIN
-from papernotes.kb import open_kb
-from papernotes.search import search
-from papernotes.store import open_store
+from papernotes.disk.store import open_store
+from papernotes.engine.index import SCHEMA_VERSION, index_location
+from papernotes.engine.indexing import PARALLEL_MIN
+from papernotes.engine.kb import open_kb
+from papernotes.engine.search import search
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL, POSIX unlink")
 

@@ -16,11 +16,11 @@ import pytest
 from click.testing import Result
 
 from kbfactory import make_kb, run
+from papernotes.disk.write import atomic_write
 from papernotes.errors import WriteRefused
-from papernotes.importers import apply_plan, plan_import
-from papernotes.model import Paper
-from papernotes.parse import parse_bytes
-from papernotes.write import atomic_write
+from papernotes.interop.importers import apply_plan, plan_import
+from papernotes.note.model import Paper
+from papernotes.note.parse import parse_bytes
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and symlinks")
 
@@ -71,7 +71,7 @@ def test_a_crash_mid_write_leaves_the_old_note(
         monkeypatch.setattr("os.write", half_write)
     elif step == "replace":  # the rename: os.replace, or renameat2 on Linux
         monkeypatch.setattr("os.replace", fail)
-        monkeypatch.setattr("papernotes.write._rename", fail)
+        monkeypatch.setattr("papernotes.disk.write._rename", fail)
     else:
         monkeypatch.setattr(f"os.{step}", fail)
     with pytest.raises((OSError, KeyboardInterrupt)):
@@ -207,11 +207,11 @@ def test_an_edit_saved_between_the_last_check_and_the_rename_is_kept(
 ) -> None:
     """The last window: the note is swapped with the new text in one step and the old text
     checked after the swap; an edit that came in just before the swap is swapped back."""
-    import papernotes.write
+    import papernotes.disk.write
 
     path = tmp_path / "note.md"
     path.write_text(OLD, encoding="utf-8")
-    real_check = papernotes.write._unchanged
+    real_check = papernotes.disk.write._unchanged
     checks: list[Path] = []
 
     def check_then_save(where: Path, expected: bytes) -> os.stat_result:
@@ -221,7 +221,7 @@ def test_an_edit_saved_between_the_last_check_and_the_rename_is_kept(
             save(path, how)
         return found
 
-    monkeypatch.setattr("papernotes.write._unchanged", check_then_save)
+    monkeypatch.setattr("papernotes.disk.write._unchanged", check_then_save)
     with pytest.raises(WriteRefused, match="changed on disk since it was read; not overwritten"):
         atomic_write(path, NEW, expected=OLD.encode())
     assert path.read_text(encoding="utf-8") == saved(how)
@@ -241,9 +241,9 @@ def test_an_import_keeps_an_edit_saved_during_its_fsyncs(
     assert [a.kind for a in plan.actions] == ["merge", "create"]
     kto = notes / "kto.md"
     edited = kto.read_text(encoding="utf-8") + "\nA thought added while the import ran.\n"
-    import papernotes.write
+    import papernotes.disk.write
 
-    real_sync = papernotes.write._sync
+    real_sync = papernotes.disk.write._sync
 
     def slow_sync(fds: list[int]) -> list[tuple[int, OSError]]:
         failed = real_sync(fds)
@@ -251,7 +251,7 @@ def test_an_import_keeps_an_edit_saved_during_its_fsyncs(
             kto.write_text(edited, encoding="utf-8")
         return failed
 
-    monkeypatch.setattr("papernotes.write._sync", slow_sync)
+    monkeypatch.setattr("papernotes.disk.write._sync", slow_sync)
     report = apply_plan(plan)
     assert [why for _, why in report.refused] == [
         f"{kto}: changed on disk since it was read; not overwritten"
@@ -350,10 +350,10 @@ def test_an_import_syncs_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     per note; what it keeps: a note is only ever renamed into place whole and synced."""
     import stat
 
-    import papernotes.importers
-    import papernotes.write
+    import papernotes.disk.write
+    import papernotes.interop.importers
 
-    monkeypatch.setattr(papernotes.importers, "BATCH", 50, raising=False)
+    monkeypatch.setattr(papernotes.interop.importers, "BATCH", 50, raising=False)
     notes = tmp_path / "notes"
     notes.mkdir()
     for number in range(0, 120, 10):
@@ -361,7 +361,7 @@ def test_an_import_syncs_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     events: list[str] = []
     real_fsync, real_link, real_replace = os.fsync, os.link, os.replace
 
-    real_sync = papernotes.write._sync
+    real_sync = papernotes.disk.write._sync
 
     def fsync(fd: int) -> None:
         events.append("dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
@@ -388,9 +388,9 @@ def test_an_import_syncs_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     plan = plan_import(parse_bibtex(tmp_path, bibtex(120)), notes)
     monkeypatch.setattr("os.fsync", fsync)
-    monkeypatch.setattr("papernotes.write._sync", sync)
+    monkeypatch.setattr("papernotes.disk.write._sync", sync)
     monkeypatch.setattr("os.link", link)
-    monkeypatch.setattr("papernotes.write._rename", lambda *a: False)
+    monkeypatch.setattr("papernotes.disk.write._rename", lambda *a: False)
     monkeypatch.setattr("os.replace", replace)
     report = apply_plan(plan)
     monkeypatch.undo()
@@ -409,7 +409,7 @@ def test_a_batch_whose_sync_fails_writes_nothing(
     note keeps its old text and no temporary file is left."""
     import ctypes
 
-    import papernotes.write
+    import papernotes.disk.write
 
     notes = tmp_path / "notes"
     notes.mkdir()
@@ -422,9 +422,9 @@ def test_a_batch_whose_sync_fails_writes_nothing(
         ctypes.set_errno(5)
         return -1
 
-    real = papernotes.write._libc_function
+    real = papernotes.disk.write._libc_function
     monkeypatch.setattr(
-        "papernotes.write._libc_function",
+        "papernotes.disk.write._libc_function",
         lambda name, *types: failing_syncfs if name == "syncfs" else real(name, *types),
     )
     report = apply_plan(plan)
@@ -435,7 +435,7 @@ def test_a_batch_whose_sync_fails_writes_nothing(
 
 
 def parse_bibtex(folder: Path, text: str) -> list[Paper]:
-    from papernotes.importers.bibtex import read
+    from papernotes.interop.importers.bibtex import read
 
     path = folder / "source.bib"
     path.write_text(text, encoding="utf-8")
@@ -495,10 +495,10 @@ def test_the_import_lock_waits_and_leaves_nothing_in_the_notes(
     cannot be locked (NFS), a file in the cache folder. Nothing is added to the notes."""
     import threading
 
-    from papernotes.lock import folder_lock
+    from papernotes.disk.lock import folder_lock
 
     if where != "the folder itself":
-        monkeypatch.setattr("papernotes.lock._open_folder", lambda root: -1)
+        monkeypatch.setattr("papernotes.disk.lock._open_folder", lambda root: -1)
     notes = make_kb(tmp_path)
     before = sorted(notes.iterdir())
     held, waited = threading.Event(), []

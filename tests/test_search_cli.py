@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from papernotes.cli import cli
-from papernotes.index import SCHEMA_VERSION
-from papernotes.model import PARSER_VERSION
+from papernotes.engine.index import SCHEMA_VERSION
+from papernotes.note.model import PARSER_VERSION
 
 NOTES = {
     "dpo": """---

@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 
 from conftest import examples
 from kbfactory import make_kb, run
-from papernotes import links, normalize
-from papernotes.kb import KnowledgeBase, open_kb
-from papernotes.neighbours import connections
-from papernotes.query import quote
-from papernotes.selection import Selection, count, papers, rowids
-from papernotes.store import open_store
+from papernotes.disk.store import open_store
+from papernotes.engine import links
+from papernotes.engine.kb import KnowledgeBase, open_kb
+from papernotes.engine.neighbours import connections
+from papernotes.engine.query import quote
+from papernotes.engine.selection import Selection, count, papers, rowids
+from papernotes.note import normalize
 
 # notes with what options and fields must agree on: nested tags, spellings of a topic that
 # differ in case and accents, a year only "published" gives, read dates of a month or a day

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from kbfactory import make_kb, run
-from papernotes import semantic
-from papernotes.kb import open_kb
-from papernotes.search import search
-from papernotes.semantic.wordpiece import basic_tokens, load
-from papernotes.store import open_store
+from papernotes.disk.store import open_store
+from papernotes.engine import semantic
+from papernotes.engine.kb import open_kb
+from papernotes.engine.search import search
+from papernotes.engine.semantic.wordpiece import basic_tokens, load
 
 needs_model = pytest.mark.skipif(not semantic.available(), reason="papernotes[semantic] absent")
 

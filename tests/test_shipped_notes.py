@@ -15,9 +15,9 @@ from click.testing import CliRunner, Result
 
 from conftest import ROOT, SEEDS, SHIPPED_NOTES
 from papernotes.cli import COMMANDS, cli
-from papernotes.importers import apply_plan, candidates_of, plan_import, read_source
-from papernotes.kb import open_kb
-from papernotes.store import open_store
+from papernotes.disk.store import open_store
+from papernotes.engine.kb import open_kb
+from papernotes.interop.importers import apply_plan, candidates_of, plan_import, read_source
 
 DOCS = ROOT / "docs" / "note-format.md"
 

@@ -14,13 +14,13 @@ import pytest
 from rich.console import Console
 
 from kbfactory import NOTES, make_kb, run
+from papernotes.disk.store import open_store
+from papernotes.engine.kb import open_kb
+from papernotes.engine.neighbours import connections
+from papernotes.engine.resolve import resolve, resolve_in_kb
 from papernotes.errors import Ambiguous, NotFound, UsageError
-from papernotes.kb import open_kb
-from papernotes.neighbours import connections
 from papernotes.render.pager import page, pager_command
 from papernotes.render.paper import print_to
-from papernotes.resolve import resolve, resolve_in_kb
-from papernotes.store import open_store
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_resolve(
     assert resolve(papers, ref).id == expected
     kb = open_kb(open_store(notes))
     assert resolve_in_kb(kb, ref).id == expected  # through the index
-    monkeypatch.setattr("papernotes.resolve.SHORTLIST", 2)  # as on a large knowledge base
+    monkeypatch.setattr("papernotes.engine.resolve.SHORTLIST", 2)  # as on a large knowledge base
     assert resolve(papers, ref).id == expected
     assert resolve_in_kb(kb, ref).id == expected
 

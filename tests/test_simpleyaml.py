@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import examples
-from papernotes import simpleyaml
-from papernotes.dump import dump
-from papernotes.frontmatter import split
-from papernotes.model import Paper
+from papernotes.note import simpleyaml
+from papernotes.note.dump import dump
+from papernotes.note.frontmatter import split
+from papernotes.note.model import Paper
 from tests.conftest import SHARED_DATA, SHIPPED_NOTES
 
 
@@ -233,7 +233,7 @@ def test_no_pyyaml_for_simple_front_matter(tmp_path: Path) -> None:
     import sys
 
     code = (
-        "import sys; from papernotes.parse import parse_text;"
+        "import sys; from papernotes.note.parse import parse_text;"
         "r = parse_text('---\\ntitle: T\\nauthors:\\n- A\\n---\\nbody\\n', 'x.md');"
         "print(r.paper.title, r.paper.authors, 'yaml' in sys.modules)"
     )

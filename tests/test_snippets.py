@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from papernotes.model import Paper
-from papernotes.query import Text, parse
-from papernotes.snippets import WINDOW, Matcher, snippet
+from papernotes.engine.query import Text, parse
+from papernotes.engine.snippets import WINDOW, Matcher, snippet
+from papernotes.note.model import Paper
 
 WORDS = " ".join(f"w{i}" for i in range(60))
 

@@ -137,7 +137,9 @@ def test_notices_and_paths_are_made_harmless(
     """The index's notices name a location that a notes folder's papernotes.toml may set."""
     notes = hostile_kb(tmp_path)
     notice = f"cannot write the index {OSC52}\u202e; working from memory"
-    monkeypatch.setattr("papernotes.kb.KnowledgeBase.notices", property(lambda self: [notice]))
+    monkeypatch.setattr(
+        "papernotes.engine.kb.KnowledgeBase.notices", property(lambda self: [notice])
+    )
     for args in (("list",), ("search", "dpo"), ("show", "dpo")):
         result = run(notes, *args)
         assert not FORBIDDEN.findall(result.stderr), (args, result.stderr)
@@ -227,7 +229,7 @@ def test_a_notice_found_at_the_end_is_made_harmless(
         found.append(f"healed the index {OSC52}\u202e")  # one more each time it is asked
         return list(found)
 
-    monkeypatch.setattr("papernotes.kb.KnowledgeBase.notices", property(notices))
+    monkeypatch.setattr("papernotes.engine.kb.KnowledgeBase.notices", property(notices))
     result = run(notes, "list", "--format", "ids")
     assert result.stderr.count("healed the index") >= 2
     assert not FORBIDDEN.findall(result.stderr), result.stderr

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from kbfactory import NOTES, make_kb, run
-from papernotes import simpleyaml
-from papernotes.frontmatter import load, split
-from papernotes.parse import parse_bytes
+from papernotes.note import simpleyaml
+from papernotes.note.frontmatter import load, split
+from papernotes.note.parse import parse_bytes
 
 GOOD_IDS = sorted(NOTES)
 DIGITS = "1" + "0" * 5000  # 5,001 digits: more than Python turns into an int (4,300)

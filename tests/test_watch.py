@@ -25,10 +25,11 @@ import pytest
 
 pytest.importorskip("watchfiles")
 
-from papernotes import indexing, watch, watchapply, watchclient, watchd
-from papernotes.kb import open_kb
-from papernotes.search import ids_matching
-from papernotes.store import Store, open_store
+from papernotes.disk.store import Store, open_store
+from papernotes.engine import indexing, watchclient
+from papernotes.engine.kb import open_kb
+from papernotes.engine.search import ids_matching
+from papernotes.watcher import watch, watchapply, watchd
 from tests.kbfactory import make_kb, run
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
@@ -161,7 +162,7 @@ def test_a_racily_clean_edit_is_seen_through_its_event(
 ) -> None:
     """Same size, same stat (a coarse clock puts both writes in one tick): the scan cannot
     tell, the event can."""
-    from papernotes import freshness
+    from papernotes.disk import freshness
 
     real = freshness._stat
     tick = time.time_ns() - 60 * 10**9  # a tick long ago: the scan trusts such a note
@@ -576,7 +577,7 @@ def test_a_command_process_asks_before_it_imports(notes: Path, runtime: Path) ->
 
 
 def test_the_mcp_server_uses_a_watcher(notes: Path, runtime: Path) -> None:
-    from papernotes.live import LiveKnowledgeBase
+    from papernotes.assistant.live import LiveKnowledgeBase
 
     live = LiveKnowledgeBase(open_store(notes))
     try:

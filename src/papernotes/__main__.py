@@ -38,29 +38,24 @@ def main() -> None:
     _leave(0)
 
 
-# commands that bring the index up to date (stat every note) before they answer
-_READERS = frozenset(
-    ("add", "authors", "check", "cite", "edit", "export", "index", "list", "mark", "mcp", "new",
-     "open", "rate", "related", "search", "set", "show", "stats", "tag", "tags", "topics", "unset")
-)  # fmt: skip
-
-
 def _start_scan(args: list[str]) -> None:
     """For a command that reads the notes, ask the change watcher now whether the index is
-    fresh (:func:`papernotes.watchclient.ask`), or when none listens, start stat-ing them in
-    a child process (:func:`papernotes.freshness.prefetch`): importing click and the command
+    fresh (:func:`papernotes.engine.watchclient.ask`), or when none listens, start stat-ing them in
+    a child process (:func:`papernotes.disk.freshness.prefetch`): importing click and the command
     takes some 50 ms that either can use. Anything unusual in the arguments is left to click
     alone."""
+    from papernotes.commands import NOTES_OPTION, NOTES_VARIABLE, READERS
+
     explicit = None
     words = iter(args)
     for word in words:
-        if word == "--notes-dir":
+        if word == NOTES_OPTION:
             explicit = next(words, None)
             if explicit is None:
                 return
-        elif word.startswith("--notes-dir="):
+        elif word.startswith(NOTES_OPTION + "="):
             explicit = word.partition("=")[2]
-        elif word.startswith("-") or word not in _READERS:
+        elif word.startswith("-") or word not in READERS:
             return  # --help, an option not known here, a command that reads no notes
         else:
             break
@@ -68,15 +63,16 @@ def _start_scan(args: list[str]) -> None:
         return
     if "--help" in args:
         return
-    from papernotes import freshness, watchclient
+    from papernotes.disk import freshness
+    from papernotes.engine import watchclient
 
-    given = explicit or os.environ.get("PAPERNOTES_DIR")  # what store.find_root takes first
+    given = explicit or os.environ.get(NOTES_VARIABLE)  # what store.find_root takes first
     if given:  # the quick case: no other import before the fork
         if os.path.isdir(given) and not watchclient.ask(given):
             freshness.prefetch(given)
         return  # else the command will say what is wrong
+    from papernotes.disk.store import find_root
     from papernotes.errors import PapernotesError
-    from papernotes.store import find_root
 
     try:
         root = find_root()  # found the way git finds its repository

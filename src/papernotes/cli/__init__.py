@@ -11,36 +11,8 @@ from typing import Any
 import click
 
 from papernotes import __version__
+from papernotes.commands import COMMANDS, NOTES_OPTION, NOTES_VARIABLE
 from papernotes.errors import EXIT_INTERRUPTED, Ambiguous, NotFound, PapernotesError
-
-# command name -> "module:attribute" under papernotes.cli
-COMMANDS: dict[str, str] = {
-    "check": "check:check_cmd",
-    "import": "import_:import_cmd",
-    "show": "show:show_cmd",
-    "list": "list_:list_cmd",
-    "tags": "facets:tags_cmd",
-    "topics": "facets:topics_cmd",
-    "authors": "facets:authors_cmd",
-    "stats": "stats:stats_cmd",
-    "related": "related:related_cmd",
-    "new": "new:new_cmd",
-    "edit": "edit:edit_cmd",
-    "open": "edit:open_cmd",
-    "export": "export:export_cmd",
-    "completion": "completion:completion_cmd",
-    "search": "search:search_cmd",
-    "index": "index:index_cmd",
-    "add": "add:add_cmd",
-    "mcp": "mcp:mcp_cmd",
-    "set": "fields:set_cmd",
-    "unset": "fields:unset_cmd",
-    "tag": "fields:tag_cmd",
-    "mark": "fields:mark_cmd",
-    "rate": "fields:rate_cmd",
-    "cite": "cite:cite_cmd",
-    "watch": "watch:watch_cmd",
-}
 
 
 class LazyGroup(click.Group):
@@ -125,9 +97,9 @@ def report_error(exc: PapernotesError) -> None:
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="papernotes")
 @click.option(
-    "--notes-dir",
+    NOTES_OPTION,
     type=click.Path(file_okay=False),
-    envvar="PAPERNOTES_DIR",
+    envvar=NOTES_VARIABLE,
     help="The notes directory (default: $PAPERNOTES_DIR, else the nearest notes/ folder).",
 )
 @click.pass_context

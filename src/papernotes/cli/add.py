@@ -29,8 +29,8 @@ def add_cmd(
       papernotes add 2305.18290
       papernotes add https://arxiv.org/abs/2307.09288 --topic pretraining --tag llama
     """
-    from papernotes.arxiv import add, settings
-    from papernotes.notefiles import display_path
+    from papernotes.disk.notefiles import display_path
+    from papernotes.interop.arxiv import add, settings
     from papernotes.render import safe
 
     store = get_store(ctx)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from papernotes.check import check, indexed_path
 from papernotes.cli.common import format_option, get_store
+from papernotes.disk.notefiles import undecodable
+from papernotes.disk.store import iter_notes
+from papernotes.engine.check import check, indexed_path
 from papernotes.errors import EXIT_NOT_FOUND, ConfigError
-from papernotes.notefiles import undecodable
 from papernotes.render.check import print_check
-from papernotes.store import iter_notes
 
 
 @click.command("check")

@@ -26,10 +26,10 @@ def cite_cmd(ctx: click.Context, refs: tuple[str, ...], fmt: str) -> None:
       papernotes cite dpo kto --format bibtex >> refs.bib
       papernotes cite mixtral --format text
     """
-    from papernotes.cite import cite
+    from papernotes.engine.resolve import resolve_in_kb
+    from papernotes.engine.selection import papers, rowids
+    from papernotes.interop.cite import cite
     from papernotes.render import print_data
-    from papernotes.resolve import resolve_in_kb
-    from papernotes.selection import papers, rowids
 
     kb = get_kb(ctx)
     cited = [resolve_in_kb(kb, ref) for ref in refs]

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from papernotes.disk.store import Store, open_store
 from papernotes.errors import ConfigError
 from papernotes.render import safe
-from papernotes.store import Store, open_store
 
 if TYPE_CHECKING:
-    from papernotes.kb import KnowledgeBase
+    from papernotes.engine.kb import KnowledgeBase
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,7 +35,7 @@ def get_kb(ctx: click.Context, warn_skipped: bool = True) -> KnowledgeBase:
     """The knowledge base, its index brought up to date (a progress bar on a terminal for a
     large build), after one line on stderr for each notice of the index and (unless the
     command reports it itself) if some notes were skipped for errors."""
-    from papernotes.kb import open_kb
+    from papernotes.engine.kb import open_kb
     from papernotes.render.index import progress_bar
 
     update, finish = progress_bar()  # drawn only on a terminal, for a large (re)build

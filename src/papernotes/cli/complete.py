@@ -11,14 +11,14 @@ import click
 from click.shell_completion import CompletionItem
 
 if TYPE_CHECKING:
-    from papernotes.kb import KnowledgeBase
-    from papernotes.store import Store
+    from papernotes.disk.store import Store
+    from papernotes.engine.kb import KnowledgeBase
 
 MAX_ITEMS = 200
 
 
 def _store(ctx: click.Context) -> Store | None:
-    from papernotes.store import open_store
+    from papernotes.disk.store import open_store
 
     root = ctx.find_root()
     try:
@@ -28,7 +28,7 @@ def _store(ctx: click.Context) -> Store | None:
 
 
 def _kb(ctx: click.Context) -> KnowledgeBase | None:
-    from papernotes.kb import open_kb
+    from papernotes.engine.kb import open_kb
 
     store = _store(ctx)
     if store is None:
@@ -71,7 +71,7 @@ def _help(title: str) -> str:
 
 
 def _values(ctx: click.Context, field: str, incomplete: str) -> list[CompletionItem]:
-    from papernotes.stats import facet_counts
+    from papernotes.engine.stats import facet_counts
 
     kb = _kb(ctx)
     if kb is None:

@@ -13,8 +13,8 @@ from papernotes.cli.complete import complete_ref
 
 def edit_and_check(ctx: click.Context, path: Path) -> None:
     """Open ``path`` in the editor, wait, then report its problems (exit 1 on errors)."""
-    from papernotes.check import check, indexed_path
-    from papernotes.editor import edit
+    from papernotes.edit.editor import edit
+    from papernotes.engine.check import check, indexed_path
     from papernotes.errors import EXIT_NOT_FOUND
     from papernotes.render import safe
 
@@ -45,7 +45,7 @@ def edit_cmd(ctx: click.Context, ref: str) -> None:
       papernotes edit dpo
       EDITOR="code --wait" papernotes edit "direct preference"
     """
-    from papernotes.resolve import resolve_in_kb
+    from papernotes.engine.resolve import resolve_in_kb
 
     kb = get_kb(ctx)
     paper = resolve_in_kb(kb, ref)
@@ -66,11 +66,11 @@ def open_cmd(ctx: click.Context, ref: str, print_only: bool) -> None:
       papernotes open dpo
       papernotes open flame --print
     """
-    from papernotes.editor import open_url
+    from papernotes.edit.editor import open_url
+    from papernotes.engine.resolve import resolve_in_kb
     from papernotes.errors import NotFound
-    from papernotes.export import paper_url
+    from papernotes.note.model import paper_url
     from papernotes.render import safe
-    from papernotes.resolve import resolve_in_kb
 
     paper = resolve_in_kb(get_kb(ctx), ref)
     url = paper_url(paper)

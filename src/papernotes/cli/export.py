@@ -39,10 +39,10 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
     """
     from pathlib import Path
 
+    from papernotes.cli.output import write_output
+    from papernotes.engine.selection import papers
     from papernotes.errors import NotFound
-    from papernotes.export import chunks
-    from papernotes.output import write_output
-    from papernotes.selection import papers
+    from papernotes.interop.export import chunks
 
     kb = get_kb(ctx)
     ids = select_rowids(kb, filters.pop("query"), filters)

@@ -23,9 +23,9 @@ def _facet_command(facet: str, label: str) -> click.Command:
     @format_option("table", "json", "csv")
     @click.pass_context
     def command(ctx: click.Context, sort: str, limit: int | None, fmt: str) -> None:
+        from papernotes.engine.stats import facet_counts
         from papernotes.errors import NotFound
         from papernotes.render.tables import print_counts
-        from papernotes.stats import facet_counts
 
         kb = get_kb(ctx)
         extra = kb.store.taxonomy().get(facet, ()) if facet != "authors" else ()

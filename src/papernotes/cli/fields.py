@@ -12,7 +12,7 @@ from papernotes.cli.common import get_kb
 from papernotes.cli.complete import complete_ref
 
 if TYPE_CHECKING:
-    from papernotes.fieldedit import Op
+    from papernotes.edit.fieldedit import Op
 
 F = TypeVar("F", bound=Callable[..., Any])
 _INFINITIVE = {"tagged": "tag", "marked": "mark", "rated": "rate"}
@@ -29,8 +29,8 @@ def target_options(func: F) -> F:
 def run(ctx: click.Context, target: str, ops: Sequence[Op], dry_run: bool, verb: str) -> None:
     """Select the notes, change them, and say what changed (a diff with --dry-run). A query
     ends with one line: how many notes changed, how many were already so or refused."""
-    from papernotes.fieldedit import diff, edit_notes, select
-    from papernotes.notefiles import display_path
+    from papernotes.disk.notefiles import display_path
+    from papernotes.edit.fieldedit import diff, edit_notes, select
     from papernotes.render import safe
 
     kb = get_kb(ctx)
@@ -94,7 +94,7 @@ def set_cmd(ctx: click.Context, target: str, assignments: tuple[str, ...], dry_r
       papernotes set 2305.18290 reviewer=Alice
       papernotes set 'tag:dpo' status=read --dry-run
     """
-    from papernotes.fieldedit import assignment
+    from papernotes.edit.fieldedit import assignment
 
     run(ctx, target, [assignment(a) for a in assignments], dry_run, "set")
 
@@ -113,7 +113,7 @@ def unset_cmd(ctx: click.Context, target: str, keys: tuple[str, ...], dry_run: b
       papernotes unset dpo rating
       papernotes unset 'tag:imported' reviewer --dry-run
     """
-    from papernotes.fieldedit import Op, canonical_key
+    from papernotes.edit.fieldedit import Op, canonical_key
 
     run(ctx, target, [Op("unset", canonical_key(k)) for k in keys], dry_run, "unset")
 
@@ -153,8 +153,8 @@ def tag_cmd(
       papernotes tag 'topic:alignment' +rlhf --dry-run
       papernotes tag flame --topic alignment --alias FLAME
     """
+    from papernotes.edit.fieldedit import item_ops
     from papernotes.errors import UsageError
-    from papernotes.fieldedit import item_ops
 
     unknown = [w for w in changes if w.startswith("--") and len(w) > 2]
     if unknown:
@@ -184,8 +184,8 @@ def mark_cmd(ctx: click.Context, target: str, status: str, when: str | None, dry
     """
     import datetime as dt
 
+    from papernotes.edit.fieldedit import Op, set_op
     from papernotes.errors import UsageError
-    from papernotes.fieldedit import Op, set_op
 
     op = set_op("status", status)
     ops = [op]
@@ -212,6 +212,6 @@ def rate_cmd(ctx: click.Context, target: str, rating: str, dry_run: bool) -> Non
       papernotes rate dpo 5
       papernotes rate 'tag:survey' 3 --dry-run
     """
-    from papernotes.fieldedit import set_op
+    from papernotes.edit.fieldedit import set_op
 
     run(ctx, target, [set_op("rating", rating)], dry_run, "rated")

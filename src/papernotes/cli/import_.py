@@ -8,7 +8,7 @@ import click
 
 from papernotes.cli.common import format_option, get_store
 from papernotes.errors import EXIT_NOT_FOUND, UsageError
-from papernotes.importers import candidates_of, plan_import, read_source, run_import
+from papernotes.interop.importers import candidates_of, plan_import, read_source, run_import
 from papernotes.render.imports import import_summary, print_import
 
 

@@ -10,8 +10,8 @@ from papernotes.cli.common import format_option, get_store
 from papernotes.errors import Interrupted
 
 if TYPE_CHECKING:
-    from papernotes.index import Index
-    from papernotes.store import Store
+    from papernotes.disk.store import Store
+    from papernotes.engine.index import Index
 
 
 @click.command("index")
@@ -46,7 +46,7 @@ def index_cmd(ctx: click.Context, rebuild: bool, status: bool, embed: bool, fmt:
     """
     import time
 
-    from papernotes.index import Index, load
+    from papernotes.engine.index import Index, load
     from papernotes.render import safe
     from papernotes.render.index import print_refresh, print_status, progress_bar
 
@@ -67,7 +67,7 @@ def index_cmd(ctx: click.Context, rebuild: bool, status: bool, embed: bool, fmt:
         for notice in index.notices:
             click.echo(safe(notice), err=True)
         if status:
-            from papernotes.watchclient import status as watcher_status
+            from papernotes.engine.watchclient import status as watcher_status
 
             print_status(index.status(), fmt, watcher_status(store.root))
         else:
@@ -84,8 +84,8 @@ def index_cmd(ctx: click.Context, rebuild: bool, status: bool, embed: bool, fmt:
 
 def _vectors(store: Store, index: Index, embed: bool, fmt: str) -> None:
     """``--embed``: embed the notes without a vector; ``--status``: how many have one."""
-    from papernotes import semantic
-    from papernotes.kb import KnowledgeBase
+    from papernotes.engine import semantic
+    from papernotes.engine.kb import KnowledgeBase
     from papernotes.render.index import progress_bar
     from papernotes.render.semantic import print_embedded, print_vector_status
 

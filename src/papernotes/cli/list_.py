@@ -9,14 +9,14 @@ import click
 
 from papernotes.cli.common import format_option, get_kb
 from papernotes.cli.complete import complete_tag, complete_topic
-from papernotes.model import STATUSES
+from papernotes.note.model import STATUSES
 
 if TYPE_CHECKING:
-    from papernotes.kb import KnowledgeBase
-    from papernotes.selection import Selection
+    from papernotes.engine.kb import KnowledgeBase
+    from papernotes.engine.selection import Selection
 
 F = TypeVar("F", bound=Callable[..., Any])
-SORT_KEYS = ("title", "year", "read", "added", "rating")  # papernotes.selection.SORT_KEYS
+SORT_KEYS = ("title", "year", "read", "added", "rating")  # papernotes.engine.selection.SORT_KEYS
 
 
 def filter_options(func: F) -> F:
@@ -48,7 +48,7 @@ def filter_options(func: F) -> F:
 
 def selection_of(query: tuple[str, ...], filters: dict[str, Any]) -> Selection:
     """The QUERY words and filter options of ``list`` and ``export`` as one selection."""
-    from papernotes.selection import Selection
+    from papernotes.engine.selection import Selection
 
     return Selection(
         query=" ".join(query),
@@ -72,7 +72,7 @@ def select_rowids(
 ) -> list[int]:
     """The notes matching the QUERY and every filter option, sorted and limited in SQL
     (unknown topic or tag: NotFound with the closest known ones)."""
-    from papernotes.selection import check_known, rowids
+    from papernotes.engine.selection import check_known, rowids
 
     chosen = selection_of(query, filters)
     check_known(kb, chosen)
@@ -107,9 +107,9 @@ def list_cmd(
       papernotes list --read-since 2024-02 --status read --format csv > read.csv
       papernotes list "tag:dpo -survey"
     """
+    from papernotes.engine.selection import papers
     from papernotes.errors import NotFound
     from papernotes.render.tables import print_papers
-    from papernotes.selection import papers
 
     kb = get_kb(ctx)
     query = filters.pop("query")

@@ -36,14 +36,14 @@ def mcp_cmd(ctx: click.Context, allow_write: bool, port: int | None) -> None:
     """
     import threading
 
+    from papernotes.assistant.live import LiveKnowledgeBase
     from papernotes.errors import ConfigError
-    from papernotes.live import LiveKnowledgeBase
 
     store = get_store(ctx)
     live = LiveKnowledgeBase(store)
     threading.Thread(target=live.warm, daemon=True).start()  # while the SDK is imported
     try:
-        from papernotes.mcp_server import serve
+        from papernotes.assistant.mcp_server import serve
     except ImportError as exc:
         raise ConfigError(
             f"papernotes mcp needs the MCP SDK ({exc}): pip install 'papernotes[mcp]'"

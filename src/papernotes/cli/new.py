@@ -46,8 +46,8 @@ def new_cmd(
       papernotes new "KTO: Model Alignment as Prospect Theoretic Optimization" \\
           --topic alignment --tag preference-optimization --edit
     """
-    from papernotes.newnote import NewNote, create
-    from papernotes.notefiles import display_path
+    from papernotes.disk.notefiles import display_path
+    from papernotes.edit.newnote import NewNote, create
     from papernotes.render import safe
 
     store = get_store(ctx)
@@ -65,7 +65,7 @@ def new_cmd(
 def _warn_outside_taxonomy(
     ctx: click.Context, topics: tuple[str, ...], tags: tuple[str, ...]
 ) -> None:
-    from papernotes.normalize import fold
+    from papernotes.note.normalize import fold
 
     taxonomy = get_store(ctx).taxonomy()
     for kind, given in (("topics", topics), ("tags", tags)):

@@ -28,10 +28,10 @@ def related_cmd(ctx: click.Context, ref: str, limit: int, fmt: str) -> None:
       papernotes related dpo
       papernotes related flame --limit 3 --format json
     """
+    from papernotes.engine.neighbours import similar
+    from papernotes.engine.resolve import resolve_in_kb
     from papernotes.errors import NotFound
-    from papernotes.neighbours import similar
     from papernotes.render.related import print_related
-    from papernotes.resolve import resolve_in_kb
 
     kb = get_kb(ctx)
     target = resolve_in_kb(kb, ref)

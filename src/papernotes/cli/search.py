@@ -10,7 +10,7 @@ from papernotes.cli.common import format_option, get_kb
 
 # Words of the query that look like options ("-survey", "-tag:x") go through click's parser
 # as placeholders (NUL and a number: no command-line argument holds a NUL), in ctx.meta.
-_WORDS = "papernotes.search.words"
+_WORDS = "papernotes.engine.search.words"
 _LIMIT = re.compile(r"-n[0-9]*")
 
 
@@ -113,10 +113,10 @@ def search_cmd(
       papernotes search 'which paper trains a model to judge its own outputs'
       papernotes search 'long context' --lexical
     """
+    from papernotes.engine.search import search
     from papernotes.errors import NotFound
     from papernotes.render import safe
     from papernotes.render.search import cut_short, footer, print_results
-    from papernotes.search import search
 
     if "-h" in query:  # typed alone; "-math" is a negated word
         click.echo(ctx.get_help())

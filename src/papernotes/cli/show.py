@@ -37,10 +37,10 @@ def show_cmd(
       papernotes show dpo --raw > dpo.md
       papernotes show dpo --format json | jq .tags
     """
-    from papernotes.neighbours import connections
-    from papernotes.notefiles import display_path
+    from papernotes.disk.notefiles import display_path
+    from papernotes.engine.neighbours import connections
+    from papernotes.engine.resolve import resolve_in_kb
     from papernotes.render.paper import print_paper, show_json
-    from papernotes.resolve import resolve_in_kb
 
     kb = get_kb(ctx)
     paper = resolve_in_kb(kb, ref)

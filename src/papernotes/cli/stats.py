@@ -19,8 +19,8 @@ def stats_cmd(ctx: click.Context, fmt: str) -> None:
       papernotes stats
       papernotes stats --format json | jq .by_year
     """
+    from papernotes.engine.stats import compute
     from papernotes.render.stats import print_stats
-    from papernotes.stats import compute
 
     kb = get_kb(ctx, warn_skipped=False)  # the count of notes with errors is in the report
     print_stats(compute(kb), fmt)

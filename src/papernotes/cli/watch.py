@@ -37,7 +37,7 @@ def watch_cmd(
       papernotes watch --detach --idle 7200
       papernotes watch --stop
     """
-    from papernotes import watchclient
+    from papernotes.engine import watchclient
     from papernotes.render import safe
 
     store = get_store(ctx)
@@ -52,10 +52,10 @@ def watch_cmd(
             float(configured) if isinstance(configured, int | float) and configured >= 0 else None
         )
     if detach:
-        from papernotes.watchrun import detach as run_detached
+        from papernotes.watcher.watchrun import detach as run_detached
 
         click.echo(run_detached(store, idle))
         return
-    from papernotes.watchrun import foreground
+    from papernotes.watcher.watchrun import foreground
 
     foreground(store, idle, parent)

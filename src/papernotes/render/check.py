@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from papernotes.check import CheckReport
+from papernotes.engine.check import CheckReport
 from papernotes.render import print_json, safe, use_color
 
 

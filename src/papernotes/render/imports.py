@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from papernotes.importers import Action, ImportPlan, ImportReport, Source
-from papernotes.notefiles import display_path
+from papernotes.disk.notefiles import display_path
+from papernotes.interop.importers import Action, ImportPlan, ImportReport, Source
 from papernotes.render import print_json, safe
 
 

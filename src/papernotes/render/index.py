@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from papernotes.index import IndexStatus, RefreshReport
+from papernotes.engine.index import IndexStatus, RefreshReport
 from papernotes.render import print_json, safe
 
 PROGRESS_MIN = 500  # notes to parse before a progress bar is worth showing

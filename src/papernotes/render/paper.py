@@ -4,7 +4,7 @@ Plain text on a pipe (what tests compare), rich on a terminal: Markdown body, cl
 and URL links, and a pager when it is longer than the screen. Text from the note is always
 made harmless first (:func:`papernotes.render.safe`), and on a terminal again last, by the
 console, after the Markdown renderer has decoded character references such as ``&#x202E;``;
-only addresses that pass :func:`papernotes.export.is_web_url` become hyperlinks."""
+only addresses that pass :func:`papernotes.note.model.is_web_url` become hyperlinks."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from papernotes.export import is_web_url
-from papernotes.model import Paper
-from papernotes.related import Connections
+from papernotes.engine.related import Connections
+from papernotes.note.model import Paper, is_web_url
 from papernotes.render import print_json, safe
 
 if TYPE_CHECKING:

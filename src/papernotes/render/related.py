@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import click
 
-from papernotes.model import Paper
-from papernotes.related import Match
+from papernotes.engine.related import Match
+from papernotes.note.model import Paper
 from papernotes.render import print_json, safe
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
+from papernotes.engine.search import Hit, SearchResult
 from papernotes.render import print_data, print_json, safe, use_color
-from papernotes.search import Hit, SearchResult
 
 
 def print_results(result: SearchResult, fmt: str, explain: bool = False) -> None:
@@ -54,7 +54,7 @@ def _print_csv(result: SearchResult) -> None:
     import csv
     import io
 
-    from papernotes.export import CSV_COLUMNS, csv_row
+    from papernotes.interop.export import CSV_COLUMNS, csv_row
 
     out = io.StringIO()
     writer = csv.DictWriter(

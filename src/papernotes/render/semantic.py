@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
+from papernotes.engine.semantic import Status
+from papernotes.engine.semantic.model import MODEL_ID
+from papernotes.engine.semantic.vectors import Update
 from papernotes.render import print_json, safe
-from papernotes.semantic import Status
-from papernotes.semantic.model import MODEL_ID
-from papernotes.semantic.vectors import Update
 
 
 def print_vector_status(status: Status) -> None:

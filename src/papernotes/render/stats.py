@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import click
 
+from papernotes.engine.stats import Stats
 from papernotes.render import print_json, safe
-from papernotes.stats import Stats
 
 BAR_WIDTH = 30
 MAX_TOPICS = 15

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from papernotes.model import Paper
+from papernotes.note.model import Paper
 from papernotes.render import print_data, print_json, print_json_list, safe
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def print_papers(papers: Iterable[Paper], fmt: str) -> None:
     elif fmt == "json":
         print_json_list({k: v for k, v in p.to_dict().items() if k != "body"} for p in papers)
     elif fmt == "csv":
-        from papernotes.export import chunks
+        from papernotes.interop.export import chunks
 
         for chunk in chunks(papers, "csv"):
             print_data(chunk)

@@ -1,0 +1,341 @@
+"""The index's schema, owned here: its tables, the FTS5 columns, and the one mapping between a
+:class:`Paper` and its rows (written by :mod:`papernotes.engine.indexing`, read by
+:mod:`papernotes.engine.index` and the read API).
+
+``papers`` holds one row per indexed note, small, with typed columns for what commands filter,
+sort and count on (``year`` is the ``year`` key, else the year ``published``; ``title_key`` the
+title folded for sorting); ``records`` the whole paper, under the same rowid (``data``:
+:meth:`Paper.to_dict` without the body, plus where each key is in the file; ``body``), read
+only for the notes a command shows. ``authors``, ``topics`` and ``tags`` hold each value as
+written and folded (facets, filters); ``keys`` the names a note answers to (``id``, ``file``,
+``alias``, ``title``, ``arxiv``, ``doi``), folded for exact lookups; ``links`` each outgoing
+link with its folded keys (:func:`link_keys`), so that links resolve, dangle and point back in
+SQL; ``extras`` the text of each key papernotes does not know (``paper_ref:baker``); ``words``
+how many notes use each distinctive word (``related``). ``fts`` is the full-text index (its
+``body`` column: the body without the abstract section, which is the ``abstract`` column, and
+without the importers' ``## Source`` list; its ``extra`` column: the extra keys' text) and
+``fts_vocab`` its words, for typo correction. ``files`` records every note file: its stat, its
+paper or why it is not indexed (``problems``), and its warnings."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+from papernotes.note import normalize
+from papernotes.note.model import Paper
+
+SCHEMA_VERSION = 4
+
+# FTS5 columns, in order (search's bm25 weights are given in this order); the body is column 8
+COLUMNS = (
+    *("title", "aliases", "authors", "topics", "tags", "venue", "org", "abstract", "body"),
+    "extra",
+)
+FACETS = ("authors", "topics", "tags")  # list fields with a table of their own
+
+
+class IndexDamaged(sqlite3.DatabaseError):
+    """What was read back from the index is not what papernotes writes: rebuild it."""
+
+
+def _facet_tables() -> tuple[str, ...]:
+    out: list[str] = []
+    for name in FACETS:
+        out += [
+            f"""CREATE TABLE {name}(paper INTEGER NOT NULL, pos INTEGER NOT NULL,
+        value TEXT NOT NULL, folded TEXT NOT NULL, PRIMARY KEY(paper, pos)) WITHOUT ROWID""",
+            # filters (folded = ?) and facets (GROUP BY folded, value) read only this index
+            f"CREATE INDEX {name}_folded ON {name}(folded, value)",
+        ]
+    return tuple(out)
+
+
+TABLES = (
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+    # every note file seen: its stat when indexed (and when that stat was taken), its paper,
+    # or why it is not indexed (problems: errors), and its warnings
+    """CREATE TABLE files(
+        path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+        ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, checked_ns INTEGER NOT NULL,
+        paper INTEGER, dup_of TEXT, problems TEXT, warnings TEXT) WITHOUT ROWID""",
+    "CREATE INDEX files_dup ON files(dup_of) WHERE dup_of IS NOT NULL",
+    # every command counts the skipped notes: without this, a scan of all files (8 ms at 75k)
+    "CREATE INDEX files_problems ON files(path) WHERE problems IS NOT NULL",
+    """CREATE TABLE papers(
+        rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, path TEXT NOT NULL,
+        title TEXT NOT NULL, title_key TEXT NOT NULL, year INTEGER, published TEXT,
+        read TEXT, added TEXT, arxiv TEXT, doi TEXT, status TEXT, rating INTEGER)""",
+    "CREATE TABLE records(rowid INTEGER PRIMARY KEY, data TEXT NOT NULL, body TEXT NOT NULL)",
+    "CREATE INDEX papers_title ON papers(title_key, id)",
+    # the names of a note, folded: id, file, alias, title, arxiv, doi
+    "CREATE TABLE keys(kind TEXT NOT NULL, value TEXT NOT NULL, paper INTEGER NOT NULL)",
+    "CREATE INDEX keys_value ON keys(kind, value)",
+    "CREATE INDEX keys_paper ON keys(paper)",
+    *_facet_tables(),
+    # outgoing links (related ids, then wikilinks), folded by link_keys()
+    """CREATE TABLE links(paper INTEGER NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
+        key TEXT NOT NULL, title_key TEXT NOT NULL, related INTEGER NOT NULL,
+        line INTEGER NOT NULL, PRIMARY KEY(paper, pos)) WITHOUT ROWID""",
+    "CREATE INDEX links_key ON links(key)",
+    "CREATE INDEX links_title ON links(title_key)",
+    # keys papernotes does not know: name as written, lower case, and their words folded
+    """CREATE TABLE extras(paper INTEGER NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL,
+        words TEXT NOT NULL, PRIMARY KEY(paper, name)) WITHOUT ROWID""",
+    "CREATE INDEX extras_key ON extras(key, paper)",
+    # the distinctive words of title, aliases, abstract and body (related.document)
+    # and how many notes use each: the document frequencies of related and show
+    "CREATE TABLE words(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID",
+    f"""CREATE VIRTUAL TABLE fts USING fts5({", ".join(COLUMNS)},
+        tokenize = 'unicode61 remove_diacritics 2')""",
+    "CREATE VIRTUAL TABLE fts_vocab USING fts5vocab(fts, row)",
+)
+# name -> the SQL that SQLite keeps for it; and the shadow tables of the FTS5 table
+EXPECTED = {re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX) (\w+)", sql)[0]: sql for sql in TABLES}
+SHADOWS = tuple(f"fts_{shadow}" for shadow in ("data", "idx", "content", "docsize", "config"))
+
+
+# --------------------------------------------------------------------------- folding
+
+
+_WRAPPED = re.compile(r"^!?\[\[(?P<inner>[^\[\]]*)\]\]$")
+_WORD = re.compile(r"[^\W_]+")  # a word as FTS5's unicode61 tokenizer cuts it
+
+
+def link_name(target: str) -> str:
+    """The part of a link target that names a note: ``"[[Papers/DPO.md#Method|the DPO
+    paper]]"`` -> ``DPO`` (Obsidian's rules: the folder, ``.md``, a ``#heading`` or ``^block``
+    and a ``|label`` are ignored)."""
+    text = target.strip()
+    wrapped = _WRAPPED.match(text)
+    if wrapped:
+        text = wrapped.group("inner")
+    text = text.split("|", 1)[0]
+    text = re.split(r"#|\^", text, maxsplit=1)[0].strip()
+    if text.lower().endswith(".md"):
+        text = text[:-3]
+    return text.replace("\\", "/").rsplit("/", 1)[-1].strip()
+
+
+def link_keys(target: str) -> tuple[str, str]:
+    """The one fold of a link target, used when a note is indexed and when a link is looked
+    up: ``(key, title key)``, compared with the ``id``, ``file`` and ``alias`` keys of notes
+    (the first) and with their ``title`` key (the second). Case and accents are ignored
+    (``[[cafe]]`` finds the alias ``Café``), and punctuation too for titles."""
+    name = link_name(target)
+    return normalize.fold(name), normalize.title_key(name)
+
+
+def words(text: str) -> str:
+    """The words of ``text``, folded and cut as the FTS5 tokenizer cuts them, each between
+    spaces (``" baker et al 2011 "``): an extra key's value, matched with ``LIKE``."""
+    return " " + " ".join(_WORD.findall(normalize.fold(text))) + " "
+
+
+def extra_text(value: Any) -> str:
+    """The text of an extra key's value (lists and mappings flattened), one item a line."""
+    if isinstance(value, Mapping):
+        return "\n".join(extra_text(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return "\n".join(extra_text(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def effective_year(paper: Paper) -> int | None:
+    """The ``year`` key, else the year ``published`` (what ``year:`` and ``--year`` mean)."""
+    if paper.year is None and paper.published and paper.published[:4].isdigit():
+        return int(paper.published[:4])
+    return paper.year
+
+
+def outgoing(paper: Paper) -> tuple[str, ...]:
+    """Link targets of a note: its ``related`` ids, then its wikilinks, each once."""
+    return tuple(dict.fromkeys((*paper.related, *paper.links)))
+
+
+# --------------------------------------------------------------------------- records
+
+
+def record(paper: Paper) -> tuple[str, str]:
+    """What the index keeps of ``paper``: its record (JSON, without the body), and its body."""
+    data = paper.to_dict()
+    body = data.pop("body")
+    data["key_lines"] = dict(paper.key_lines)
+    data["body_line"] = paper.body_line
+    return json.dumps(data, ensure_ascii=False), body
+
+
+def paper_of(data: object, body: object) -> Paper:
+    """The paper in a stored record; :class:`IndexDamaged` when the record is not one
+    papernotes wrote (a flipped bit, a changed byte: the index is never trusted)."""
+    try:
+        if type(data) is not str or type(body) is not str:
+            raise ValueError
+        values = json.loads(data)
+        if type(values) is not dict or not {"key_lines", "body_line"} <= values.keys():
+            raise ValueError
+        values["body"] = body
+        return Paper.from_dict(values, strict=True)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise IndexDamaged("a stored record does not decode into a paper") from None
+
+
+def note_words(paper: Paper) -> set[str]:
+    """The words of ``paper`` counted in ``words`` (once a note)."""
+    from papernotes.engine.related import document
+
+    return set(document(paper))
+
+
+def flush_words(conn: sqlite3.Connection, counts: Counter[str]) -> None:
+    """Add ``counts`` (notes added, minus notes removed, per word) to ``words``; clears it.
+    Written once a batch of notes: a row a word and a note would double a build's time."""
+    rows = [(term, n) for term, n in counts.items() if n]
+    counts.clear()
+    if not rows:
+        return
+    conn.executemany(
+        "INSERT INTO words(term, docs) VALUES (?, ?) "
+        "ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
+        rows,
+    )
+    if any(n < 0 for _, n in rows):
+        conn.execute("DELETE FROM words WHERE docs <= 0")
+
+
+def insert_paper(conn: sqlite3.Connection, paper: Paper, counts: Counter[str] | None = None) -> int:
+    """Write ``paper`` into every table; its rowid. Its words are added to ``counts``, for
+    :func:`flush_words` (none: the ``words`` table is left alone)."""
+    data, body = record(paper)
+    cursor = conn.execute(
+        "INSERT INTO papers(id, path, title, title_key, year, published, read, added, arxiv, "
+        "doi, status, rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            paper.id,
+            paper.path,
+            paper.title,
+            normalize.title_key(paper.title),
+            effective_year(paper),
+            paper.published,
+            paper.read,
+            paper.added,
+            paper.arxiv,
+            paper.doi,
+            paper.status,
+            paper.rating,
+        ),
+    )
+    rowid = cursor.lastrowid
+    assert rowid is not None
+    conn.execute("INSERT INTO records(rowid, data, body) VALUES (?, ?, ?)", (rowid, data, body))
+    extras = [(name, extra_text(value)) for name, value in paper.extra.items()]
+    texts = (
+        paper.title,
+        "\n".join(paper.aliases),
+        "\n".join(paper.authors),
+        "\n".join(paper.topics),
+        "\n".join(paper.tags),
+        paper.venue or "",
+        paper.org or "",
+        paper.abstract or "",
+        paper.body_text(),  # without the abstract section and the importers' sources
+        "\n".join(text for _, text in extras),
+    )
+    conn.execute(
+        f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})",
+        (rowid, *texts),
+    )
+    conn.executemany(
+        "INSERT INTO keys(kind, value, paper) VALUES (?, ?, ?)",
+        [(kind, value, rowid) for kind, value in sorted(names(paper)) if value],
+    )
+    for name in FACETS:  # each value once a note
+        values = dict.fromkeys(getattr(paper, name))
+        conn.executemany(
+            f"INSERT INTO {name}(paper, pos, value, folded) VALUES (?, ?, ?, ?)",
+            [(rowid, n, v, folded(name, v)) for n, v in enumerate(values)],
+        )
+    targets = [*((t, True) for t in paper.related), *((t, False) for t in paper.links)]
+    conn.executemany(
+        "INSERT INTO links(paper, pos, target, key, title_key, related, line) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (rowid, n, target, *link_keys(target), related, _line(paper, target, related))
+            for n, (target, related) in enumerate(targets)
+        ],
+    )
+    conn.executemany(
+        "INSERT INTO extras(paper, name, key, words) VALUES (?, ?, ?, ?)",
+        [(rowid, name, name.lower(), words(text)) for name, text in extras],
+    )
+    if counts is not None:
+        counts.update(note_words(paper))
+    return rowid
+
+
+def delete_paper(conn: sqlite3.Connection, rowid: int, counts: Counter[str] | None = None) -> str:
+    """Remove the paper ``rowid`` from every table; its id. Its words are taken from
+    ``counts``, for :func:`flush_words`."""
+    if counts is not None:
+        row = conn.execute("SELECT data, body FROM records WHERE rowid = ?", (rowid,)).fetchone()
+        if row is None:
+            raise IndexDamaged("a note it holds has no record")
+        counts.subtract(note_words(paper_of(*row)))
+    conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
+    conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
+    for table in ("keys", *FACETS, "links", "extras"):
+        conn.execute(f"DELETE FROM {table} WHERE paper = ?", (rowid,))
+    row = conn.execute("DELETE FROM papers WHERE rowid = ? RETURNING id", (rowid,))
+    (paper_id,) = row.fetchone()
+    return str(paper_id)
+
+
+def folded(field: str, value: str) -> str:
+    """A value of a list field as filters and facets compare it (a tag without its ``#``)."""
+    key = normalize.fold(value.strip())
+    return key.lstrip("#") if field == "tags" else key
+
+
+def names(paper: Paper) -> set[tuple[str, str]]:
+    """The exact keys of ``paper``: ``(kind, folded value)``."""
+    fold = normalize.fold
+    found = {
+        ("id", fold(paper.id)),
+        ("file", fold(PurePosixPath(paper.path).stem)),
+        ("title", normalize.title_key(paper.title)),
+        *(("alias", fold(a)) for a in paper.aliases),
+    }
+    if paper.arxiv:
+        found.add(("arxiv", paper.arxiv.lower()))
+    if paper.doi:
+        found.add(("doi", paper.doi.lower()))
+    return found
+
+
+def _line(paper: Paper, target: str, related: bool) -> int:
+    """Where a link is written: the ``related`` key, or the body line of a wikilink."""
+    if related:
+        return paper.line_of("related")
+    body = paper.body
+    return paper.body_line + body.count("\n", 0, max(body.find(target), 0))
+
+
+def kinds_sql(table: str = "keys") -> str:
+    """How a key matched, as a rank: a note's id or file name first, then an alias, then a
+    title (the precedence of link resolution)."""
+    return f"CASE {table}.kind WHEN 'alias' THEN 1 WHEN 'title' THEN 2 ELSE 0 END"
+
+
+def link_names(paper: Paper) -> Iterable[tuple[str, str]]:
+    """What a link to ``paper`` can say, as ``(links column, folded value)``."""
+    fold = normalize.fold
+    yield "key", fold(paper.id)
+    yield "key", fold(PurePosixPath(paper.path).stem if paper.path else paper.id)
+    for alias in paper.aliases:
+        yield "key", fold(alias)
+    yield "title_key", normalize.title_key(paper.title)

@@ -1,0 +1,236 @@
+"""Choosing notes from the index: a query and the options of ``list`` and ``export``
+(``--topic``, ``--tag``, ``--author``, ``--year``, ``--read-since``, ``--read-until``,
+``--status``), compiled to one query tree and run as one SQL statement, sorted and limited in
+SQL; papers are then read in chunks, so a full listing never holds every note.
+
+    chosen = Selection(query="dpo -survey", topics=("alignment",), year="2023..")
+    ids = rowids(kb, chosen, sort="year", reverse=True, limit=20)
+    for paper in papers(kb, ids): ...
+
+Each option is the node of its query-language field: ``--topic X`` is ``topic:X``, ``--tag X``
+``tag:X``, ``--author X`` ``author:X`` (``author:"X"`` for several words), ``--year Y``
+``year:Y``, ``--read-since D`` ``read:>=D``, ``--read-until D`` ``read:<=D``, ``--status S``
+``status:S`` (``tests/test_selection.py`` checks that they select the same notes)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from papernotes.errors import NotFound, UsageError
+from papernotes.note import normalize
+
+if TYPE_CHECKING:
+    from papernotes.engine.filters import Filter
+    from papernotes.engine.kb import KnowledgeBase
+    from papernotes.engine.query import Node, Query
+    from papernotes.note.model import Paper
+
+SORT_KEYS = ("title", "year", "read", "added", "rating")
+CHUNK = 500  # papers read from the index at a time
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Every condition must hold: the query (the language of ``papernotes search``) and each
+    option; topics, tags and authors: all the given ones."""
+
+    query: str = ""
+    topics: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    year: str | None = None
+    read_since: str | None = None
+    read_until: str | None = None
+    status: str | None = None
+
+    def nodes(self) -> list[Node]:
+        """The options as nodes of the query language (UsageError for a malformed one)."""
+        from papernotes.engine.filters import field_filter
+        from papernotes.engine.query import parse, quote
+
+        out: list[Node] = []
+        for name, values in (("topic", self.topics), ("tag", self.tags)):
+            out += [_filter(name, v) for v in values]
+        for author in self.authors:
+            typed = author.strip()
+            single = typed and len(typed.split()) == 1 and not re.search(r'["()]', typed)
+            text = f"author:{typed}" if single else f"author:{quote(typed)}"
+            out.append(parse(text).root)
+        if self.year:
+            low, high = parse_years(self.year)
+            span = str(low) if low == high else f"{low or ''}..{high or ''}"
+            out.append(field_filter("year", span))
+        if self.read_since:
+            out.append(field_filter("read", ">=" + _period(self.read_since)))
+        if self.read_until:
+            out.append(field_filter("read", "<=" + _period(self.read_until)))
+        if self.status:
+            out.append(_filter("status", self.status))
+        return out
+
+
+def _filter(name: str, value: str) -> Filter:
+    from papernotes.engine.filters import field_filter
+
+    try:
+        return field_filter(name, value)
+    except ValueError as exc:
+        raise UsageError(f"--{name} {value!r}: {exc}") from None
+
+
+def query_of(kb: KnowledgeBase, selection: Selection) -> Query | None:
+    """The selection as one query (None: every note)."""
+    from papernotes.engine.query import And, Query, parse
+
+    nodes = selection.nodes()
+    text = selection.query.strip()
+    strict = False
+    if text:
+        parsed = parse(text, kb.index.has_extra)
+        strict = parsed.strict
+        root = parsed.root
+        nodes = [*(root.nodes if isinstance(root, And) else (root,)), *nodes]
+    if not nodes:
+        return None
+    return Query(text, nodes[0] if len(nodes) == 1 else And(tuple(nodes)), strict)
+
+
+_ORDER = {
+    "id": "p.id",
+    "title": "p.title_key, p.id",
+    "title-reversed": "p.title_key DESC, p.id DESC",
+}
+
+
+def rowids(
+    kb: KnowledgeBase,
+    selection: Selection | None = None,
+    sort: str = "title",
+    reverse: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[int]:
+    """The rowids of the notes ``selection`` chooses, sorted by ``sort`` (one of
+    :data:`SORT_KEYS`, or ``id``; notes without the value last, reversed or not; ties by
+    title then id), ``limit`` of them from ``offset``."""
+    if sort not in (*SORT_KEYS, "id"):
+        raise UsageError(f"cannot sort by {sort!r} (expected one of {', '.join(SORT_KEYS)})")
+    if sort == "title" and reverse:
+        order = _ORDER["title-reversed"]
+    elif sort in _ORDER:
+        order = _ORDER[sort]
+    else:
+        order = f"p.{sort} IS NULL, p.{sort}{' DESC' if reverse else ''}, {_ORDER['title']}"
+    where, params = condition(kb, selection or Selection())
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    sql = f"SELECT p.rowid FROM papers p WHERE {where} ORDER BY {order}{page}"
+    return kb.index.read(lambda conn: [_rowid(r) for (r,) in conn.execute(sql, params)])
+
+
+def count(kb: KnowledgeBase, selection: Selection | None = None) -> int:
+    """How many notes ``selection`` chooses."""
+    where, params = condition(kb, selection or Selection())
+    sql = f"SELECT count(*) FROM papers p WHERE {where}"
+    return kb.index.read(lambda conn: _rowid(conn.execute(sql, params).fetchone()[0]))
+
+
+def condition(kb: KnowledgeBase, selection: Selection) -> tuple[str, tuple[object, ...]]:
+    """The SQL condition on ``papers p`` of ``selection``, with its parameters."""
+    query = query_of(kb, selection)
+    if query is None:
+        return "1", ()
+    from papernotes.engine.search import matching
+
+    return matching(kb, query)
+
+
+def papers(kb: KnowledgeBase, ids: Sequence[int], body: bool = False) -> Iterator[Paper]:
+    """The papers of ``ids``, in order, read :data:`CHUNK` at a time (``body=False``: with
+    ``body=""``, faster)."""
+    for start in range(0, len(ids), CHUNK):
+        yield from kb.index.papers(ids[start : start + CHUNK], body=body)
+
+
+def check_known(kb: KnowledgeBase, selection: Selection) -> None:
+    """Raise :class:`NotFound` with the closest known values for a topic or tag no note has
+    (and the taxonomy in ``papernotes.toml`` does not list)."""
+    taxonomy = kb.store.taxonomy()
+    for field, label, wanted in (
+        ("topics", "topic", selection.topics),
+        ("tags", "tag", selection.tags),
+    ):
+        listed = {normalize.fold(v).lstrip("#") for v in taxonomy.get(field, ())}
+        for want in wanted:
+            node = _filter(label, want)
+            if normalize.fold(want.strip()).lstrip("#") in listed:
+                continue
+            if _exists(kb, f"SELECT 1 FROM papers p WHERE {node.sql} LIMIT 1", node.params):
+                continue
+            raise NotFound(f"no note has the {label} {want!r}", _closest(kb, field, want))
+
+
+def _exists(kb: KnowledgeBase, sql: str, params: tuple[object, ...]) -> bool:
+    return kb.index.read(lambda conn: conn.execute(sql, params).fetchone() is not None)
+
+
+def _closest(kb: KnowledgeBase, field: str, want: str) -> list[str]:
+    from rapidfuzz import fuzz, process
+
+    known: dict[str, str] = {}
+    for key, value, _ in kb.index.facet(field):
+        known.setdefault(key, value)
+    for value in kb.store.taxonomy().get(field, ()):
+        known.setdefault(normalize.fold(value), value)
+    choices = {v: k for k, v in sorted(known.items())}
+    close = process.extract(
+        normalize.fold(want), choices, scorer=fuzz.WRatio, limit=5, score_cutoff=60
+    )
+    return [c[2] for c in close]
+
+
+def parse_years(text: str) -> tuple[int | None, int | None]:
+    """``2023`` -> (2023, 2023); ``2020..2023`` or ``2020-2023``; ``2021..`` and ``..2019``."""
+    match = re.fullmatch(r"\s*(\d{4})?\s*(\.\.|-)?\s*(\d{4})?\s*", text)
+    if not match or not (match.group(1) or match.group(3)):
+        raise UsageError(f"not a year or range: {text!r} (expected 2023, 2020..2023 or 2021..)")
+    low = int(match.group(1)) if match.group(1) else None
+    high = int(match.group(3)) if match.group(3) else None
+    if not match.group(2):
+        high = low
+    if low is not None and high is not None and low > high:
+        raise UsageError(f"empty year range: {text!r}")
+    return low, high
+
+
+def parse_day(text: str, *, end: bool) -> str:
+    """A date bound as ``YYYY-MM-DD``: ``2024`` and ``2024-02`` become the first day of the
+    period, or with ``end`` its last (``-31`` is fine: only compared as a string)."""
+    value = _period(text)
+    if len(value) == 4:
+        return f"{value}-12-31" if end else f"{value}-01-01"
+    if len(value) == 7:
+        return f"{value}-31" if end else f"{value}-01"
+    return value
+
+
+def _period(text: str) -> str:
+    """A date as the query language writes it: ``2024``, ``2024-02`` or ``2024-02-08``
+    (``08 Feb 2024`` understood); UsageError when it is none."""
+    value = text.strip()
+    if re.fullmatch(r"\d{4}", value):
+        return value
+    try:
+        return normalize.date(value)
+    except ValueError as exc:
+        raise UsageError(f"{exc}") from None
+
+
+def _rowid(value: object) -> int:
+    if type(value) is not int:
+        from papernotes.engine.schema import IndexDamaged
+
+        raise IndexDamaged("a stored value is not what papernotes writes")
+    return value

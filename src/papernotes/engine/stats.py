@@ -1,0 +1,141 @@
+"""Counting, in SQL over the index: how often each tag, topic or author occurs
+(:func:`facet_counts`), and the summary ``stats`` shows (:func:`compute`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from papernotes.note.model import STATUSES
+from papernotes.note.normalize import fold
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from papernotes.engine.kb import KnowledgeBase
+
+FACETS = ("tags", "topics", "authors")
+
+
+def facet_counts(
+    kb: KnowledgeBase, facet: str, sort: str = "count", extra: Iterable[str] = ()
+) -> list[tuple[str, int]]:
+    """``(value, number of notes)`` for a list field: spellings that differ only in case or
+    accents count as one, shown as most notes spell it; ``extra`` values (a taxonomy) appear
+    with 0 when no note uses them. Most used first (ties by name), or by name."""
+    if facet not in FACETS:
+        raise ValueError(f"unknown facet {facet!r}")
+    notes: dict[str, int] = {}
+    spellings: dict[str, dict[str, int]] = {}
+    for key, value, count in kb.index.facet(facet):  # folded in SQL as when indexed
+        notes[key] = notes.get(key, 0) + count
+        spellings.setdefault(key, {})[value] = count
+    return _sorted(notes, spellings, sort, extra)
+
+
+def _sorted(
+    notes: dict[str, int], spellings: dict[str, dict[str, int]], sort: str, extra: Iterable[str]
+) -> list[tuple[str, int]]:
+    for value in extra:
+        spellings.setdefault(fold(value), {value: 0})
+    rows = [
+        (key, max(seen, key=seen.__getitem__) if len(seen) > 1 else next(iter(seen)))
+        for key, seen in spellings.items()
+    ]
+    if sort == "name":
+        rows.sort(key=lambda r: r)
+    else:
+        rows.sort(key=lambda r: (-notes.get(r[0], 0), r[0], r[1]))
+    return [(value, notes.get(key, 0)) for key, value in rows]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What ``papernotes stats`` reports."""
+
+    notes: int
+    with_errors: int
+    by_status: dict[str, int]
+    by_year: list[tuple[int, int]]
+    by_topic: list[tuple[str, int]]
+    tags: int
+    topics: int
+    authors: int
+    with_arxiv: int
+    rated: int
+    without_year: int = 0
+    without_topic: int = 0
+    read_by_month: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        return self.by_status.get("read", 0)
+
+    @property
+    def unread(self) -> int:
+        return self.notes - self.read
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "notes": self.notes,
+            "with_errors": self.with_errors,
+            "read": self.read,
+            "unread": self.unread,
+            "by_status": dict(self.by_status),
+            "by_year": {str(y): n for y, n in self.by_year},
+            "without_year": self.without_year,
+            "by_topic": dict(self.by_topic),
+            "without_topic": self.without_topic,
+            "read_by_month": dict(self.read_by_month),
+            "tags": self.tags,
+            "topics": self.topics,
+            "authors": self.authors,
+            "with_arxiv": self.with_arxiv,
+            "rated": self.rated,
+        }
+
+
+def compute(kb: KnowledgeBase) -> Stats:
+    """The summary of a knowledge base (with how many notes were skipped for errors)."""
+
+    def run(conn: sqlite3.Connection) -> Stats:
+        def rows(sql: str) -> list[tuple[object, int]]:
+            return [(key, int(n)) for key, n in conn.execute(sql)]
+
+        (notes, with_arxiv, rated), *_ = conn.execute(
+            "SELECT count(*), count(arxiv), count(rating) FROM papers"
+        )
+        status = dict(rows("SELECT coalesce(status, 'no status'), count(*) FROM papers GROUP BY 1"))
+        years = rows("SELECT year, count(*) FROM papers WHERE year IS NOT NULL GROUP BY year")
+        months = rows(
+            "SELECT substr(read, 1, 7), count(*) FROM papers WHERE read IS NOT NULL GROUP BY 1"
+        )
+        (without_topic,) = conn.execute(
+            "SELECT count(*) FROM papers WHERE rowid NOT IN (SELECT paper FROM topics)"
+        ).fetchone()
+        (tags,) = conn.execute("SELECT count(DISTINCT folded) FROM tags").fetchone()
+        (authors,) = conn.execute("SELECT count(DISTINCT folded) FROM authors").fetchone()
+        return Stats(
+            notes=int(notes),
+            with_errors=0,
+            by_status={s: status[s] for s in (*STATUSES, "no status") if status.get(s)},
+            by_year=sorted((int(str(y)), n) for y, n in years),
+            by_topic=[],
+            tags=int(tags),
+            topics=0,
+            authors=int(authors),
+            with_arxiv=int(with_arxiv),
+            rated=int(rated),
+            without_year=int(notes) - sum(n for _, n in years),
+            without_topic=int(without_topic),
+            read_by_month=sorted((str(m), n) for m, n in months),
+        )
+
+    import dataclasses
+
+    stats = kb.index.read(run)
+    by_topic = facet_counts(kb, "topics")
+    return dataclasses.replace(
+        stats, with_errors=kb.skipped, by_topic=by_topic, topics=len(by_topic)
+    )
