@@ -6,12 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from conftest import examples
 from kbfactory import make_kb, run
 from papernotes.disk.store import open_store
 from papernotes.engine.kb import open_kb
 from papernotes.engine.stats import compute, facet_counts
 from papernotes.render.stats import bar, chart, stats_lines
+from papernotes.render.tables import _cell, _cells
 
 
 @pytest.fixture
@@ -142,3 +146,35 @@ def test_stats_years_without_year(tmp_path: Path) -> None:
     assert stats.without_year == 1
     assert stats.by_year == [(2020, 2)]
     assert "  (1 without a year)" in stats_lines(stats)
+
+
+def test_spellings_ties_and_sorts(tmp_path: Path) -> None:
+    """The spelling most notes use is shown (the first in code-point order when as many use
+    each); counts sort most first, then by folded name; --sort name by folded name."""
+    notes = make_kb(
+        tmp_path,
+        {
+            "a": "---\ntitle: A\ntags: [Vision, nlp, zeta]\n---\n",
+            "b": "---\ntitle: B\ntags: [vision, NLP]\n---\n",
+            "c": "---\ntitle: C\ntags: [NLP, Zeta]\n---\n",
+        },
+    )
+    (notes / "papernotes.toml").write_text(
+        '[taxonomy]\ntags = ["Alpha", "alpha", "NLP"]\n', "utf-8"
+    )
+    assert run(notes, "tags").stdout == "3\tNLP\n2\tVision\n2\tZeta\n0\tAlpha\n"
+    assert run(notes, "tags", "--sort", "name").stdout == "0\tAlpha\n3\tNLP\n2\tVision\n2\tZeta\n"
+
+
+@given(st.lists(st.text(max_size=12), max_size=30))
+@settings(max_examples=examples(300))
+def test_cells_at_once_are_cells_one_by_one(texts: list[str]) -> None:
+    assert _cells(texts) == [_cell(text) for text in texts]
+
+
+@pytest.mark.parametrize(
+    "text", ["a  b", " a", "a ", "a\tb", "a\nb", "a\x1bb", "a\u00a0b", "a\u2028b", "", "\n"]
+)
+def test_cells_at_once_with_what_needs_a_change(text: str) -> None:
+    texts = ["plain", text, "also plain"]
+    assert _cells(texts) == [_cell(t) for t in texts]

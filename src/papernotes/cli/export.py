@@ -40,15 +40,18 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
     from pathlib import Path
 
     from papernotes.cli.output import write_output
-    from papernotes.engine.selection import papers
+    from papernotes.engine.selection import fields, papers
     from papernotes.errors import NotFound
-    from papernotes.interop.export import chunks
+    from papernotes.interop.export import chunks, json_chunks
 
     kb = get_kb(ctx)
     ids = select_rowids(kb, filters.pop("query"), filters)
     if not ids:
         raise NotFound("no notes match")
-    text = chunks(papers(kb, ids, body=fmt in NEEDS_BODY), fmt)
+    if fmt in ("json", "jsonl"):  # every field as stored: no paper made
+        text = json_chunks(fields(kb, ids, body=True), fmt)
+    else:
+        text = chunks(papers(kb, ids, body=fmt in NEEDS_BODY), fmt)
     if output is None:
         from papernotes.render import print_data
 

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
 
 from papernotes.disk.store import CONFIG_NAME, Store, snapshot
 from papernotes.engine.indexing import (
@@ -54,7 +54,15 @@ from papernotes.engine.indexing import (
     root_text,
 )
 from papernotes.engine.query import fts_string
-from papernotes.engine.schema import EXPECTED, FACETS, SCHEMA_VERSION, SHADOWS, TABLES, paper_of
+from papernotes.engine.schema import (
+    EXPECTED,
+    FACETS,
+    SCHEMA_VERSION,
+    SHADOWS,
+    TABLES,
+    fields_of,
+    paper_of,
+)
 from papernotes.errors import ConfigError, Diagnostic, IndexFailure
 from papernotes.note.model import PARSER_VERSION, Paper
 
@@ -111,6 +119,7 @@ class IndexStatus:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 # what decoding a stored value raises when it is not what papernotes wrote
 _UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError)
@@ -313,6 +322,17 @@ class Index:
     def papers(self, rowids: Sequence[int], body: bool = True) -> list[Paper]:
         """The papers with these rowids (read from this index), in this order (``body=False``:
         with ``body=""``). A rowid that names no paper means damage."""
+        return self._records(rowids, body, paper_of)
+
+    @_healing
+    def fields(self, rowids: Sequence[int], body: bool = True) -> list[dict[str, Any]]:
+        """As :meth:`papers`, each paper as :meth:`Paper.to_dict` gives it, without making
+        the papers (:func:`.schema.fields_of`)."""
+        return self._records(rowids, body, fields_of)
+
+    def _records(
+        self, rowids: Sequence[int], body: bool, decode: Callable[[object, object], T]
+    ) -> list[T]:
         if not rowids:
             return []
         ids = json.dumps(list(rowids))
@@ -321,9 +341,7 @@ class Index:
             f"SELECT rowid, data, {column} FROM records "
             "WHERE rowid IN (SELECT value FROM json_each(?))"
         )
-        found = {
-            rowid: paper_of(data, text) for rowid, data, text in self.conn.execute(sql, (ids,))
-        }
+        found = {rowid: decode(data, text) for rowid, data, text in self.conn.execute(sql, (ids,))}
         if len(found) < len(set(rowids)):
             raise IndexDamaged("a note it finds has no record")
         return [found[r] for r in rowids]
@@ -401,8 +419,15 @@ class Index:
         # each value is there once a note; the index on (folded, value) gives them in order
         rows = self.conn.execute(
             f"SELECT folded, value, count(*) FROM {field} GROUP BY folded, value"
-        )
-        return [(_text(f), _text(v), _int(n)) for f, v, n in rows]
+        ).fetchall()
+        if rows:  # checked a column at a time, in C: 177,000 authors at 75,000 notes
+            folded, values, counts = zip(*rows, strict=True)
+            if not (
+                set(map(type, folded)) == set(map(type, values)) == {str}
+                and set(map(type, counts)) == {int}
+            ):
+                raise IndexDamaged("a stored value is not what papernotes writes")
+        return rows
 
     @_healing
     def document_frequencies(self, words: Iterable[str]) -> dict[str, int]:

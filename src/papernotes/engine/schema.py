@@ -28,7 +28,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from papernotes.note import normalize
-from papernotes.note.model import Paper
+from papernotes.note.model import Paper, as_dict
 
 SCHEMA_VERSION = 4
 
@@ -173,16 +173,35 @@ def record(paper: Paper) -> tuple[str, str]:
 def paper_of(data: object, body: object) -> Paper:
     """The paper in a stored record; :class:`IndexDamaged` when the record is not one
     papernotes wrote (a flipped bit, a changed byte: the index is never trusted)."""
+    values = _record(data, body)
+    try:
+        return Paper.from_dict(values, strict=True)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise IndexDamaged("a stored record does not decode into a paper") from None
+
+
+def fields_of(data: object, body: object) -> dict[str, Any]:
+    """The paper in a stored record as :meth:`Paper.to_dict` gives it (checked as
+    :func:`paper_of` checks it), without making a :class:`Paper`: a third of the time, for
+    streaming every note out."""
+    values = _record(data, body)
+    try:
+        return as_dict(values)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise IndexDamaged("a stored record does not decode into a paper") from None
+
+
+def _record(data: object, body: object) -> dict[str, Any]:
     try:
         if type(data) is not str or type(body) is not str:
             raise ValueError
         values = json.loads(data)
         if type(values) is not dict or not {"key_lines", "body_line"} <= values.keys():
             raise ValueError
-        values["body"] = body
-        return Paper.from_dict(values, strict=True)
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except ValueError:
         raise IndexDamaged("a stored record does not decode into a paper") from None
+    values["body"] = body
+    return values
 
 
 def note_words(paper: Paper) -> set[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from papernotes.note.model import STATUSES
@@ -26,28 +27,38 @@ def facet_counts(
     with 0 when no note uses them. Most used first (ties by name), or by name."""
     if facet not in FACETS:
         raise ValueError(f"unknown facet {facet!r}")
-    notes: dict[str, int] = {}
-    spellings: dict[str, dict[str, int]] = {}
-    for key, value, count in kb.index.facet(facet):  # folded in SQL as when indexed
-        notes[key] = notes.get(key, 0) + count
-        spellings.setdefault(key, {})[value] = count
-    return _sorted(notes, spellings, sort, extra)
-
-
-def _sorted(
-    notes: dict[str, int], spellings: dict[str, dict[str, int]], sort: str, extra: Iterable[str]
-) -> list[tuple[str, int]]:
+    rows = _spellings(kb.index.facet(facet))  # (folded, shown, notes), by folded then shown
+    known = {key for key, _, _ in rows} if extra else set()
+    added: dict[str, tuple[str, str, int]] = {}
     for value in extra:
-        spellings.setdefault(fold(value), {value: 0})
-    rows = [
-        (key, max(seen, key=seen.__getitem__) if len(seen) > 1 else next(iter(seen)))
-        for key, seen in spellings.items()
-    ]
-    if sort == "name":
-        rows.sort(key=lambda r: r)
-    else:
-        rows.sort(key=lambda r: (-notes.get(r[0], 0), r[0], r[1]))
-    return [(value, notes.get(key, 0)) for key, value in rows]
+        key = fold(value)
+        if key not in known:
+            added.setdefault(key, (key, value, 0))
+    if added:
+        rows = sorted([*rows, *added.values()], key=lambda r: (r[0], r[1]))
+    if sort != "name":  # stable: by name within a count
+        rows.sort(key=itemgetter(2), reverse=True)
+    return [(shown, notes) for _, shown, notes in rows]
+
+
+def _spellings(rows: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """``(folded, value, notes)`` rows in folded order, one per folded value: the notes of its
+    spellings added up, shown as most notes spell it (the first of equals). At 75,000 notes
+    there are 177,000 author rows and 1,400 values spelled more than one way."""
+    if len({key for key, _, _ in rows}) == len(rows):
+        return rows  # one spelling each: nothing to merge (the usual case)
+    out: list[tuple[str, str, int]] = []
+    best = 0
+    for key, value, notes in rows:
+        if out and out[-1][0] == key:
+            _, shown, total = out[-1]
+            if notes > best:
+                shown, best = value, notes
+            out[-1] = (key, shown, total + notes)
+        else:
+            out.append((key, value, notes))
+            best = notes
+    return out
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,29 @@ LIST_SEPARATOR = "; "
 
 
 def to_json(papers: Sequence[Paper]) -> str:
-    """A JSON array of every note's whole model (body included)."""
-    return json.dumps([p.to_dict() for p in papers], ensure_ascii=False, indent=2) + "\n"
+    """A JSON array of every note's whole model (body included), a note a line."""
+    return "".join(json_chunks((p.to_dict() for p in papers), "json"))
 
 
 def to_jsonl(papers: Sequence[Paper]) -> str:
     """One JSON object per line, for streaming tools (``jq -c``, pandas ``lines=True``)."""
-    return "".join(json.dumps(p.to_dict(), ensure_ascii=False) + "\n" for p in papers)
+    return "".join(json_chunks((p.to_dict() for p in papers), "jsonl"))
+
+
+def json_chunks(notes: Iterable[dict[str, Any]], fmt: str) -> Iterator[str]:
+    """Notes (:meth:`Paper.to_dict`) as ``json`` or ``jsonl``, a note at a time: JSON Lines,
+    or an array with a note a line as sqlite-utils writes it (``[{...},\n {...}]``), so that
+    the C encoder writes it (an indented dump is Python code, three times slower)."""
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    if fmt == "jsonl":
+        for note in notes:
+            yield encode(note) + "\n"
+        return
+    lead = "["
+    for note in notes:
+        yield lead + encode(note)
+        lead = ",\n "
+    yield "[]\n" if lead == "[" else "]\n"
 
 
 def csv_row(paper: Paper) -> dict[str, Any]:
@@ -128,16 +144,8 @@ STREAMED = ("json", "jsonl", "csv", "markdown")  # written a note at a time by c
 def chunks(papers: Iterable[Paper], fmt: str) -> Iterator[str]:
     """The text of :func:`export` in pieces, a note at a time for the formats of
     :data:`STREAMED` (a whole collection is never held); the others at once."""
-    if fmt == "jsonl":
-        for paper in papers:
-            yield json.dumps(paper.to_dict(), ensure_ascii=False) + "\n"
-    elif fmt == "json":
-        first = True
-        for paper in papers:
-            text = json.dumps(paper.to_dict(), ensure_ascii=False, indent=2)
-            yield ("[\n  " if first else ",\n  ") + text.replace("\n", "\n  ")
-            first = False
-        yield "[]\n" if first else "\n]\n"
+    if fmt in ("json", "jsonl"):
+        yield from json_chunks((paper.to_dict() for paper in papers), fmt)
     elif fmt == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")

@@ -5,6 +5,7 @@ On a terminal: a rich table. On a pipe: one tab-separated line per row and no he
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from papernotes.note.model import Paper
-from papernotes.render import print_data, print_json, print_json_list, safe
+from papernotes.render import print_data, print_json, print_json_list, safe, unsafe
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -21,6 +22,19 @@ if TYPE_CHECKING:
 def _cell(text: str) -> str:
     """One line, harmless, no tabs (a table cell)."""
     return safe(" ".join(text.split()))
+
+
+# what _cell would change: whitespace but single spaces between words, control characters
+_UNEVEN = re.compile(r"[^\S\n ]| {2}|^ | $", re.M)
+
+
+def _cells(texts: list[str]) -> list[str]:
+    """``[_cell(t) for t in texts]``, checked at once when none needs a change (the usual
+    case: a hundred times faster for the 175,000 authors of 75,000 notes)."""
+    blob = "\n".join(texts)
+    if blob.count("\n") == len(texts) - 1 and not _UNEVEN.search(blob) and not unsafe(blob):
+        return texts
+    return [_cell(text) for text in texts]
 
 
 def first_authors(paper: Paper) -> str:
@@ -119,8 +133,9 @@ def print_counts(rows: Sequence[tuple[str, int]], label: str, fmt: str) -> None:
         writer.writerow([label, "notes"])
         writer.writerows(rows)
         print_data(out.getvalue())
-    elif not sys.stdout.isatty():  # at once: 250,000 authors are 250,000 lines
-        click.echo("".join(f"{count}\t{_cell(value)}\n" for value, count in rows), nl=False)
+    elif not sys.stdout.isatty():  # at once: 175,000 authors are 175,000 lines
+        cells = _cells([value for value, _ in rows])
+        click.echo("".join(f"{count}\t{cell}\n" for cell, (_, count) in zip(cells, rows)), nl=False)
     else:
         from rich.table import Table
         from rich.text import Text
