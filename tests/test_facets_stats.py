@@ -14,6 +14,7 @@ from kbfactory import make_kb, run
 from papernotes.disk.store import open_store
 from papernotes.engine.kb import open_kb
 from papernotes.engine.stats import compute, facet_counts
+from papernotes.note.normalize import fold
 from papernotes.render.stats import bar, chart, stats_lines
 from papernotes.render.tables import _cell, _cells
 
@@ -178,3 +179,48 @@ def test_cells_at_once_are_cells_one_by_one(texts: list[str]) -> None:
 def test_cells_at_once_with_what_needs_a_change(text: str) -> None:
     texts = ["plain", text, "also plain"]
     assert _cells(texts) == [_cell(t) for t in texts]
+
+
+SPELLINGS = ["NLP", "nlp", "Nlp", "Vision", "vision", "Été", "ete", "ÉTÉ"]
+
+
+def expected_counts(notes: dict[int, list[str]]) -> list[tuple[str, int]]:
+    """What ``tags`` should say, worked out here the plain way."""
+    per_spelling: dict[str, dict[str, int]] = {}
+    for tags in notes.values():
+        for tag in dict.fromkeys(tags):
+            key = fold(tag).lstrip("#")
+            per_spelling.setdefault(key, {}).setdefault(tag, 0)
+            per_spelling[key][tag] += 1
+    rows = []
+    for key, spellings in per_spelling.items():
+        shown = sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        rows.append((key, shown, sum(spellings.values())))
+    rows.sort(key=lambda r: (-r[2], r[0]))
+    return [(shown, n) for _, shown, n in rows]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.lists(st.sampled_from(SPELLINGS), max_size=3)),
+        min_size=1,
+        max_size=6,
+    )
+)
+@settings(max_examples=examples(25), deadline=None)
+def test_counts_follow_every_change(tmp_path_factory: pytest.TempPathFactory, steps: list) -> None:
+    """Notes written, retagged and deleted, refreshed after each step: the counts the index
+    keeps a batch at a time are what the notes say."""
+    notes = make_kb(tmp_path_factory.mktemp("kb"), {})
+    now: dict[int, list[str]] = {}
+    for number, tags in steps:
+        path = notes / f"n{number}.md"
+        if tags:
+            listed = ", ".join(json.dumps(t) for t in tags)
+            path.write_text(f"---\ntitle: N{number}\ntags: [{listed}]\n---\n", "utf-8")
+            now[number] = tags
+        else:
+            path.unlink(missing_ok=True)
+            now.pop(number, None)
+        kb = open_kb(open_store(notes))
+        assert facet_counts(kb, "tags") == expected_counts(now)

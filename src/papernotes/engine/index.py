@@ -406,25 +406,25 @@ class Index:
                 raise IndexDamaged("a stored record does not decode into a paper")
         return out
 
-    def facet(self, field: str) -> list[tuple[str, str, int]]:
-        """``(folded value, value as written, number of notes)`` for every value of a list
-        field (``topics``, ``tags``, ``authors``), by folded value; for counting without
-        loading every note."""
+    def facet(self, field: str, by_name: bool = False) -> list[tuple[str, str, int]]:
+        """``(folded value, the spelling most notes use, number of notes)`` for every value of
+        a list field (``topics``, ``tags``, ``authors``): most notes first (then by folded
+        value), or by folded value. Read in that order from the ``counts`` table."""
         if field not in FACETS:
             raise ValueError(f"not a list field: {field!r}")
-        return self._facet(field)
+        return self._facet(field, by_name)
 
     @_healing
-    def _facet(self, field: str) -> list[tuple[str, str, int]]:
-        # each value is there once a note; the index on (folded, value) gives them in order
+    def _facet(self, field: str, by_name: bool) -> list[tuple[str, str, int]]:
+        order = "folded" if by_name else "notes DESC, folded"
         rows = self.conn.execute(
-            f"SELECT folded, value, count(*) FROM {field} GROUP BY folded, value"
+            f"SELECT folded, shown, notes FROM counts WHERE field = ? ORDER BY {order}", (field,)
         ).fetchall()
-        if rows:  # checked a column at a time, in C: 177,000 authors at 75,000 notes
-            folded, values, counts = zip(*rows, strict=True)
+        if rows:  # checked a column at a time, in C: 175,000 authors at 75,000 notes
+            folded, shown, notes = zip(*rows, strict=True)
             if not (
-                set(map(type, folded)) == set(map(type, values)) == {str}
-                and set(map(type, counts)) == {int}
+                set(map(type, folded)) == set(map(type, shown)) == {str}
+                and set(map(type, notes)) == {int}
             ):
                 raise IndexDamaged("a stored value is not what papernotes writes")
         return rows

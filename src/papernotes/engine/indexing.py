@@ -22,7 +22,6 @@ import json
 import os
 import sqlite3
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from papernotes.disk.freshness import scan
 from papernotes.disk.store import Snapshot
 from papernotes.engine.schema import IndexDamaged as IndexDamaged
-from papernotes.engine.schema import delete_paper, flush_words, insert_paper, record
+from papernotes.engine.schema import Pending, delete_paper, flush, insert_paper, record
 
 _WINDOWS = sys.platform == "win32"
 
@@ -246,7 +245,7 @@ class _Writer:
         self.report = report
         self.checked_ns = checked_ns
         self.racy = False
-        self.words: Counter[str] = Counter()  # written by orphans(), which ends every batch
+        self.pending = Pending()  # written by orphans(), which ends every batch
 
     def replace(
         self,
@@ -313,7 +312,7 @@ class _Writer:
                 "UPDATE files SET paper = NULL, dup_of = ?, problems = ? WHERE path = ?",
                 (paper.id, json.dumps([[line, message]]), holder[1]),
             )
-        self._file(path, stat, insert_paper(self.conn, paper, self.words), None, None, warnings)
+        self._file(path, stat, insert_paper(self.conn, paper, self.pending), None, None, warnings)
 
     def _file(
         self,
@@ -354,8 +353,8 @@ class _Writer:
     def orphans(self, freed: set[str], current: Snapshot) -> list[str]:
         """Notes that duplicated a freed id: parse them again (one of them now owns it).
         Called at the end of every batch, in its transaction: it also writes the batch's word
-        counts (:func:`papernotes.engine.schema.flush_words`)."""
-        flush_words(self.conn, self.words)
+        word and value counts (:func:`papernotes.engine.schema.flush`)."""
+        flush(self.conn, self.pending)
         found: list[str] = []
         for paper_id in freed:
             rows = self.conn.execute("SELECT path FROM files WHERE dup_of = ?", (paper_id,))
@@ -365,7 +364,7 @@ class _Writer:
         return found
 
     def _delete_paper(self, rowid: int) -> str:
-        return delete_paper(self.conn, rowid, self.words)
+        return delete_paper(self.conn, rowid, self.pending)
 
 
 def _warnings(result: ParseResult) -> list[list[Any]]:

@@ -24,13 +24,14 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
 from papernotes.note import normalize
 from papernotes.note.model import Paper, as_dict
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # FTS5 columns, in order (search's bm25 weights are given in this order); the body is column 8
 COLUMNS = (
@@ -88,6 +89,12 @@ TABLES = (
     """CREATE TABLE extras(paper INTEGER NOT NULL, name TEXT NOT NULL, key TEXT NOT NULL,
         words TEXT NOT NULL, PRIMARY KEY(paper, name)) WITHOUT ROWID""",
     "CREATE INDEX extras_key ON extras(key, paper)",
+    # each value of a list field (folded): the spelling most notes use (the first of equals)
+    # and the notes with any spelling; kept for the values each batch touched (flush), so
+    # that tags, topics and authors read their answer in order, as long as it is
+    """CREATE TABLE counts(field TEXT NOT NULL, folded TEXT NOT NULL, shown TEXT NOT NULL,
+        notes INTEGER NOT NULL, PRIMARY KEY(field, folded)) WITHOUT ROWID""",
+    "CREATE INDEX counts_notes ON counts(field, notes DESC, folded, shown)",
     # the distinctive words of title, aliases, abstract and body (related.document)
     # and how many notes use each: the document frequencies of related and show
     "CREATE TABLE words(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID",
@@ -211,25 +218,51 @@ def note_words(paper: Paper) -> set[str]:
     return set(document(paper))
 
 
-def flush_words(conn: sqlite3.Connection, counts: Counter[str]) -> None:
-    """Add ``counts`` (notes added, minus notes removed, per word) to ``words``; clears it.
-    Written once a batch of notes: a row a word and a note would double a build's time."""
-    rows = [(term, n) for term, n in counts.items() if n]
-    counts.clear()
-    if not rows:
-        return
-    conn.executemany(
-        "INSERT INTO words(term, docs) VALUES (?, ?) "
-        "ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
-        rows,
-    )
-    if any(n < 0 for _, n in rows):
-        conn.execute("DELETE FROM words WHERE docs <= 0")
+@dataclass
+class Pending:
+    """What a batch of writes changed in the tables written once a batch (:func:`flush`): a
+    row a word and a note, or a count a value and a note, would double a build's time."""
+
+    words: Counter[str] = field(default_factory=Counter)  # notes added minus removed, a word
+    values: set[tuple[str, str]] = field(default_factory=set)  # (list field, folded value)
 
 
-def insert_paper(conn: sqlite3.Connection, paper: Paper, counts: Counter[str] | None = None) -> int:
-    """Write ``paper`` into every table; its rowid. Its words are added to ``counts``, for
-    :func:`flush_words` (none: the ``words`` table is left alone)."""
+def flush(conn: sqlite3.Connection, pending: Pending) -> None:
+    """Write what ``pending`` holds into ``words`` and ``counts``; clears it."""
+    rows = [(term, n) for term, n in pending.words.items() if n]
+    pending.words.clear()
+    if rows:
+        conn.executemany(
+            "INSERT INTO words(term, docs) VALUES (?, ?) "
+            "ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
+            rows,
+        )
+        if any(n < 0 for _, n in rows):
+            conn.execute("DELETE FROM words WHERE docs <= 0")
+    for name in FACETS:
+        touched = json.dumps(sorted(key for table, key in pending.values if table == name))
+        if touched == "[]":
+            continue
+        conn.execute(
+            "DELETE FROM counts WHERE field = ? AND folded IN (SELECT value FROM json_each(?))",
+            (name, touched),
+        )
+        conn.execute(
+            "INSERT INTO counts(field, folded, shown, notes) "
+            "SELECT ?, folded, value, total FROM ("
+            " SELECT folded, value, sum(n) OVER (PARTITION BY folded) AS total,"
+            "  row_number() OVER (PARTITION BY folded ORDER BY n DESC, value) AS rank"
+            f" FROM (SELECT folded, value, count(*) AS n FROM {name}"
+            "  WHERE folded IN (SELECT value FROM json_each(?)) GROUP BY folded, value)"
+            ") WHERE rank = 1",
+            (name, touched),
+        )
+    pending.values.clear()
+
+
+def insert_paper(conn: sqlite3.Connection, paper: Paper, pending: Pending) -> int:
+    """Write ``paper`` into every table; its rowid. Its words and values are added to
+    ``pending``, written by :func:`flush` at the end of the batch."""
     data, body = record(paper)
     cursor = conn.execute(
         "INSERT INTO papers(id, path, title, title_key, year, published, read, added, arxiv, "
@@ -274,11 +307,12 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper, counts: Counter[str] | 
         [(kind, value, rowid) for kind, value in sorted(names(paper)) if value],
     )
     for name in FACETS:  # each value once a note
-        values = dict.fromkeys(getattr(paper, name))
-        conn.executemany(
-            f"INSERT INTO {name}(paper, pos, value, folded) VALUES (?, ?, ?, ?)",
-            [(rowid, n, v, folded(name, v)) for n, v in enumerate(values)],
-        )
+        rows = [
+            (rowid, n, v, folded(name, v))
+            for n, v in enumerate(dict.fromkeys(getattr(paper, name)))
+        ]
+        conn.executemany(f"INSERT INTO {name}(paper, pos, value, folded) VALUES (?, ?, ?, ?)", rows)
+        pending.values.update((name, row[3]) for row in rows)
     targets = [*((t, True) for t in paper.related), *((t, False) for t in paper.links)]
     conn.executemany(
         "INSERT INTO links(paper, pos, target, key, title_key, related, line) "
@@ -292,23 +326,24 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper, counts: Counter[str] | 
         "INSERT INTO extras(paper, name, key, words) VALUES (?, ?, ?, ?)",
         [(rowid, name, name.lower(), words(text)) for name, text in extras],
     )
-    if counts is not None:
-        counts.update(note_words(paper))
+    pending.words.update(note_words(paper))
     return rowid
 
 
-def delete_paper(conn: sqlite3.Connection, rowid: int, counts: Counter[str] | None = None) -> str:
-    """Remove the paper ``rowid`` from every table; its id. Its words are taken from
-    ``counts``, for :func:`flush_words`."""
-    if counts is not None:
-        row = conn.execute("SELECT data, body FROM records WHERE rowid = ?", (rowid,)).fetchone()
-        if row is None:
-            raise IndexDamaged("a note it holds has no record")
-        counts.subtract(note_words(paper_of(*row)))
+def delete_paper(conn: sqlite3.Connection, rowid: int, pending: Pending) -> str:
+    """Remove the paper ``rowid`` from every table; its id. Its words and values are taken
+    into ``pending``, for :func:`flush`."""
+    row = conn.execute("SELECT data, body FROM records WHERE rowid = ?", (rowid,)).fetchone()
+    if row is None:
+        raise IndexDamaged("a note it holds has no record")
+    pending.words.subtract(note_words(paper_of(*row)))
     conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
     conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
-    for table in ("keys", *FACETS, "links", "extras"):
+    for table in ("keys", "links", "extras"):
         conn.execute(f"DELETE FROM {table} WHERE paper = ?", (rowid,))
+    for name in FACETS:
+        gone = conn.execute(f"DELETE FROM {name} WHERE paper = ? RETURNING folded", (rowid,))
+        pending.values.update((name, key) for (key,) in gone)
     row = conn.execute("DELETE FROM papers WHERE rowid = ? RETURNING id", (rowid,))
     (paper_id,) = row.fetchone()
     return str(paper_id)

@@ -27,38 +27,19 @@ def facet_counts(
     with 0 when no note uses them. Most used first (ties by name), or by name."""
     if facet not in FACETS:
         raise ValueError(f"unknown facet {facet!r}")
-    rows = _spellings(kb.index.facet(facet))  # (folded, shown, notes), by folded then shown
-    known = {key for key, _, _ in rows} if extra else set()
+    rows = kb.index.facet(facet, by_name=sort == "name")  # (folded, shown, notes), in order
     added: dict[str, tuple[str, str, int]] = {}
-    for value in extra:
-        key = fold(value)
-        if key not in known:
-            added.setdefault(key, (key, value, 0))
+    if extra:
+        known = {key for key, _, _ in rows}
+        for value in extra:
+            key = fold(value)
+            if key not in known:
+                added.setdefault(key, (key, value, 0))
     if added:
-        rows = sorted([*rows, *added.values()], key=lambda r: (r[0], r[1]))
-    if sort != "name":  # stable: by name within a count
-        rows.sort(key=itemgetter(2), reverse=True)
+        rows = sorted([*rows, *added.values()], key=itemgetter(0))
+        if sort != "name":  # stable: by name within a count
+            rows.sort(key=itemgetter(2), reverse=True)
     return [(shown, notes) for _, shown, notes in rows]
-
-
-def _spellings(rows: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
-    """``(folded, value, notes)`` rows in folded order, one per folded value: the notes of its
-    spellings added up, shown as most notes spell it (the first of equals). At 75,000 notes
-    there are 177,000 author rows and 1,400 values spelled more than one way."""
-    if len({key for key, _, _ in rows}) == len(rows):
-        return rows  # one spelling each: nothing to merge (the usual case)
-    out: list[tuple[str, str, int]] = []
-    best = 0
-    for key, value, notes in rows:
-        if out and out[-1][0] == key:
-            _, shown, total = out[-1]
-            if notes > best:
-                shown, best = value, notes
-            out[-1] = (key, shown, total + notes)
-        else:
-            out.append((key, value, notes))
-            best = notes
-    return out
 
 
 @dataclass(frozen=True)
@@ -125,8 +106,8 @@ def compute(kb: KnowledgeBase) -> Stats:
         (without_topic,) = conn.execute(
             "SELECT count(*) FROM papers WHERE rowid NOT IN (SELECT paper FROM topics)"
         ).fetchone()
-        (tags,) = conn.execute("SELECT count(DISTINCT folded) FROM tags").fetchone()
-        (authors,) = conn.execute("SELECT count(DISTINCT folded) FROM authors").fetchone()
+        (tags,) = conn.execute("SELECT count(*) FROM counts WHERE field = 'tags'").fetchone()
+        (authors,) = conn.execute("SELECT count(*) FROM counts WHERE field = 'authors'").fetchone()
         return Stats(
             notes=int(notes),
             with_errors=0,
