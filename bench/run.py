@@ -263,28 +263,8 @@ def bench_corpus(size: int, notes: Path, args: argparse.Namespace, rows_out: lis
 
     # 4. every other read command, each beside an rg command over the same files and the
     # warm one-word search, all three interleaved run by run
-    stem = victim.stem
     word = "transformer"
-    reads: list[tuple[str, list[str], list[str] | None, str, float | None]] = [
-        # label, papernotes argv, rg argv ({d}: the notes), target, at most x warm search
-        ("show ID (beside: cat FILE)", ["show", stem], ["cat", str(victim)], "show", 1.2),
-        ("related ID", ["related", stem], ["rg", "-i", "-l", word, "{d}"], "related", 1.2),
-        ("list --topic nlp, first page", ["list", "--topic", "nlp", "--limit", "20"],
-         ["rg", "-l", "^- nlp$", "{d}"], "list", 1.3),
-        ("list --topic nlp, all", ["list", "--topic", "nlp"], ["rg", "-l", "^- nlp$", "{d}"],
-         "list", None),
-        ("list --tag cs.CL --sort year, first page",
-         ["list", "--tag", "cs.CL", "--sort", "year", "--limit", "20"],
-         ["rg", "-l", "^- cs.CL$", "{d}"], "list", 1.3),
-        (f"list {word}, first page", ["list", word, "--limit", "20"],
-         ["rg", "-i", "-l", word, "{d}"], "list", 1.3),
-        ("tags", ["tags"], ["rg", "-l", "^tags:", "{d}"], "facets", 1.5),
-        ("topics", ["topics"], ["rg", "-l", "^topics:", "{d}"], "facets", 1.5),
-        ("authors", ["authors"], ["rg", "-l", "^authors:", "{d}"], "facets", 1.5),
-        ("stats", ["stats"], ["rg", "-l", "^year:", "{d}"], "facets", 1.5),
-        ("check", ["check"], ["rg", "-l", "^title:", "{d}"], "check", 2.0),
-    ]  # fmt: skip
-    for measure, argv, theirs_argv, _, bound in reads:
+    for measure, argv, theirs_argv, _, bound in read_commands(victim, word):
         rg_cmd = theirs_argv if theirs_argv and theirs_argv[0] == "cat" else None
         if rg_cmd is None and theirs_argv is not None:
             rg_cmd = rg_argv(theirs_argv)
@@ -318,6 +298,39 @@ def bench_corpus(size: int, notes: Path, args: argparse.Namespace, rows_out: lis
         row.target = ">= 20,000 notes/s; peak RSS < 150 MB"
         row.met = rate >= 20_000 and exported.peak_mib < 150
     rows_out.append(row)
+
+    # 5. the same with a change watcher serving (issue 16)
+    if args.watch:
+        import watch
+
+        rows_out.extend(watch.with_watcher(size, notes, args, env))
+
+
+def read_commands(
+    victim: Path, word: str
+) -> list[tuple[str, list[str], list[str] | None, str, float | None]]:
+    """Every read command of issue 13 but search and export: (label, papernotes argv, the
+    command beside it (rg over the notes, ``{d}``; cat), kind, at most how many times the warm
+    search at 74,728 notes)."""
+    stem = victim.stem
+    return [
+        ("show ID (beside: cat FILE)", ["show", stem], ["cat", str(victim)], "show", 1.2),
+        ("related ID", ["related", stem], ["rg", "-i", "-l", word, "{d}"], "related", 1.2),
+        ("list --topic nlp, first page", ["list", "--topic", "nlp", "--limit", "20"],
+         ["rg", "-l", "^- nlp$", "{d}"], "list", 1.3),
+        ("list --topic nlp, all", ["list", "--topic", "nlp"], ["rg", "-l", "^- nlp$", "{d}"],
+         "list", None),
+        ("list --tag cs.CL --sort year, first page",
+         ["list", "--tag", "cs.CL", "--sort", "year", "--limit", "20"],
+         ["rg", "-l", "^- cs.CL$", "{d}"], "list", 1.3),
+        (f"list {word}, first page", ["list", word, "--limit", "20"],
+         ["rg", "-i", "-l", word, "{d}"], "list", 1.3),
+        ("tags", ["tags"], ["rg", "-l", "^tags:", "{d}"], "facets", 1.5),
+        ("topics", ["topics"], ["rg", "-l", "^topics:", "{d}"], "facets", 1.5),
+        ("authors", ["authors"], ["rg", "-l", "^authors:", "{d}"], "facets", 1.5),
+        ("stats", ["stats"], ["rg", "-l", "^year:", "{d}"], "facets", 1.5),
+        ("check", ["check"], ["rg", "-l", "^title:", "{d}"], "check", 2.0),
+    ]  # fmt: skip
 
 
 def bench_env() -> dict[str, str]:
@@ -354,6 +367,10 @@ def table(rows: list[Row]) -> str:
         "|---:|---|---:|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in rows:
+        if not r.ours.seconds:  # a figure that is no timing (the watcher's memory)
+            met = "" if r.met is None else ("yes" if r.met else "**no**")
+            lines.append(f"| {r.corpus} | {r.measure} |{' |' * 6} {r.note} | {r.target} | {met} |")
+            continue
         rg_ms = f"{r.rg.median_ms:.1f}" if r.rg else ""
         ratio = f"{r.ours.median_ms / r.rg.median_ms:.2f}x" if r.rg else ""
         rss = f"{r.ours.peak_mib:.0f}" + (f" ({r.rg.peak_mib:.0f})" if r.rg else "")
@@ -405,6 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpora", type=Path, default=corpus.CORPORA)
     parser.add_argument("--work", type=Path, default=BENCH / "_work", help="indexes and caches")
     parser.add_argument("--out", type=Path, default=BENCH / "results.md")
+    parser.add_argument(
+        "--no-watch", dest="watch", action="store_false", help="skip the runs with a watcher"
+    )
     bindir = Path(sys.executable).parent
     parser.add_argument("--papernotes", default=str(bindir / "papernotes"))
     parser.add_argument("--python", default=sys.executable, help="for the start-up baseline")
@@ -424,7 +444,10 @@ def main(argv: list[str] | None = None) -> int:
         load.append(os.getloadavg()[0])
     elapsed = time.time() - started
 
-    text = table(rows)
+    checks = [r.note for r in rows if r.measure == "watcher: checks"]
+    text = table([r for r in rows if r.measure != "watcher: checks"])
+    if checks:
+        text += "\n\n" + "\n".join(checks)
     print(text)
     when = datetime.datetime.now().isoformat(timespec="minutes")
     given = " ".join(argv if argv is not None else sys.argv[1:])

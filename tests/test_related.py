@@ -7,12 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from conftest import examples
 from kbfactory import make_kb, run
 from papernotes.disk.store import open_store
 from papernotes.engine import links, neighbours
 from papernotes.engine.kb import KnowledgeBase, open_kb
-from papernotes.engine.related import tokens
+from papernotes.engine.related import document, tokens, vocabulary
+from papernotes.note.model import Paper
 
 
 @pytest.fixture
@@ -155,3 +159,19 @@ def test_word_counts_follow_every_change(notes: Path) -> None:
     (notes / "new.md").write_text("---\ntitle: Prospect theory\n---\nPreference.\n", "utf-8")
     stored, expected = counted()
     assert stored == expected and stored["prospect"] == 2
+
+
+_PIECES = st.sampled_from(
+    ["the", "Transformer", "```", "```py", "https://x.org/a", "[[", "]]", "deadbeef12", "2024",
+     "Été", "ab", "naïve", "model", "\n", " ", "-", "_x_", "DPO", "ﬁne"]
+)  # fmt: skip
+_TEXTS = st.lists(_PIECES, max_size=25).map(" ".join)
+
+
+@given(_TEXTS, st.lists(_TEXTS, max_size=2), _TEXTS, _TEXTS)
+@settings(max_examples=examples(300))
+def test_vocabulary_is_the_distinct_words_of_the_document(
+    title: str, aliases: list[str], abstract: str, body: str
+) -> None:
+    paper = Paper(id="x", title=title, aliases=tuple(aliases), abstract=abstract, body=body)
+    assert vocabulary(paper) == set(document(paper))

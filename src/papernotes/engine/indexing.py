@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from papernotes.disk.freshness import scan
 from papernotes.disk.store import Snapshot
 from papernotes.engine.schema import IndexDamaged as IndexDamaged
-from papernotes.engine.schema import Pending, delete_paper, flush, insert_paper, record
+from papernotes.engine.schema import Pending, Rows, delete_paper, flush, insert_paper, rows_of
 
 _WINDOWS = sys.platform == "win32"
 
@@ -251,10 +251,10 @@ class _Writer:
         self,
         path: str,
         stat: Stat | None,
-        result: ParseResult | None,
+        parsed: Parsed | None,
         freed: set[str],
     ) -> None:
-        """Record ``path`` as parsed into ``result`` at ``stat`` (None, None: deleted)."""
+        """Record ``path`` as ``parsed`` at ``stat`` (None, None: deleted)."""
         conn = self.conn
         row = conn.execute(
             "SELECT size, mtime_ns, ctime_ns, inode, checked_ns, paper, problems, warnings "
@@ -262,10 +262,11 @@ class _Writer:
             (path,),
         )
         old = row.fetchone()
+        result = None if parsed is None else parsed.result
         if stat is not None and old is not None and tuple(old[:4]) == stat:
             if not racy(stat, old[4]):
                 return  # another process indexed this very version meanwhile
-            if result is not None and self._same(old[5], old[6], old[7], result):
+            if parsed is not None and self._same(old[5], old[6], old[7], parsed):
                 conn.execute(  # read again, as suspect: unchanged
                     "UPDATE files SET checked_ns = ? WHERE path = ?", (self.checked_ns, path)
                 )
@@ -275,16 +276,16 @@ class _Writer:
             if old[5] is not None:
                 freed.add(self._delete_paper(old[5]))
             conn.execute("DELETE FROM files WHERE path = ?", (path,))
-        if stat is None or result is None:
+        if stat is None or parsed is None or result is None:
             self.report.removed += old is not None
             return
         if old is None:
             self.report.added += 1
         else:
             self.report.updated += 1
-        paper = result.paper
+        paper, rows = result.paper, parsed.rows
         warnings = _warnings(result)
-        if paper is None:
+        if paper is None or rows is None:
             problems = [[d.line, d.message] for d in result.errors]
             self.report.failed += 1
             self._file(path, stat, None, None, problems, warnings)
@@ -312,7 +313,7 @@ class _Writer:
                 "UPDATE files SET paper = NULL, dup_of = ?, problems = ? WHERE path = ?",
                 (paper.id, json.dumps([[line, message]]), holder[1]),
             )
-        self._file(path, stat, insert_paper(self.conn, paper, self.pending), None, None, warnings)
+        self._file(path, stat, insert_paper(self.conn, rows, self.pending), None, None, warnings)
 
     def _file(
         self,
@@ -331,14 +332,14 @@ class _Writer:
         self.racy = self.racy or racy(stat, self.checked_ns)
 
     def _same(
-        self, rowid: int | None, problems: str | None, warnings: str | None, result: ParseResult
+        self, rowid: int | None, problems: str | None, warnings: str | None, parsed: Parsed
     ) -> bool:
-        """Whether the index holds ``result`` for this file already (its paper, or its
+        """Whether the index holds ``parsed`` for this file already (its paper, or its
         errors, and its warnings)."""
+        result = parsed.result
         if warnings != _problems(_warnings(result)):
             return False
-        paper = result.paper
-        if paper is None:
+        if parsed.rows is None:
             errors = [[d.line, d.message] for d in result.errors]
             return rowid is None and problems == _problems(errors)
         if rowid is None:
@@ -347,8 +348,7 @@ class _Writer:
             "SELECT data, body FROM records WHERE rowid = ?",
             (rowid,),
         ).fetchone()
-        data, body = record(paper)
-        return row is not None and (row[0], row[1]) == (data, body)
+        return row is not None and (row[0], row[1]) == (parsed.rows.data, parsed.rows.body)
 
     def orphans(self, freed: set[str], current: Snapshot) -> list[str]:
         """Notes that duplicated a freed id: parse them again (one of them now owns it).
@@ -375,7 +375,7 @@ def _problems(problems: list[list[Any]] | None) -> str | None:
     return json.dumps(problems) if problems else None
 
 
-def _parse_batches(root: Path, paths: list[str]) -> Iterator[tuple[list[str], list[ParseResult]]]:
+def _parse_batches(root: Path, paths: list[str]) -> Iterator[tuple[list[str], list[Parsed]]]:
     """``(batch, results)`` for consecutive batches of ``paths``; in worker processes when
     there are many (the main process writes one batch while the workers parse the next)."""
     batches = [paths[i : i + BATCH] for i in range(0, len(paths), BATCH)]
@@ -395,7 +395,7 @@ def _parse_batches(root: Path, paths: list[str]) -> Iterator[tuple[list[str], li
                 initargs=(os.getpid(),),
             )
             try:
-                ahead: deque[tuple[list[str], Future[list[ParseResult]]]] = deque()
+                ahead: deque[tuple[list[str], Future[list[Parsed]]]] = deque()
                 waiting = iter(batches)
                 for batch in itertools.islice(waiting, workers * 2):  # bounded: bounded memory
                     ahead.append((batch, pool.submit(_parse_batch, str(root), batch)))
@@ -427,7 +427,20 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _parse_batch(root: str, paths: list[str]) -> list[ParseResult]:
+@dataclass(frozen=True)
+class Parsed:
+    """A note parsed, and the rows the index keeps of its paper (None: it has errors), worked
+    out in the process that parsed it (:func:`papernotes.engine.schema.rows_of`)."""
+
+    result: ParseResult
+    rows: Rows | None
+
+
+def _parse_batch(root: str, paths: list[str]) -> list[Parsed]:
     from papernotes.note.parse import parse_file
 
-    return [parse_file(os.path.join(root, path), path) for path in paths]
+    out = []
+    for path in paths:
+        result = parse_file(os.path.join(root, path), path)
+        out.append(Parsed(result, None if result.paper is None else rows_of(result.paper)))
+    return out

@@ -84,6 +84,20 @@ def tokens(text: str) -> list[str]:
     ]
 
 
+def vocabulary(paper: Paper) -> set[str]:
+    """The distinct words of :func:`document` (what the index counts once a note): the same
+    words, filtered once each rather than once an occurrence, twice as fast."""
+    found: set[str] = set()
+    for text in (" ".join((paper.title, *paper.aliases)), paper.abstract or "", paper.body):
+        if "//" in text or "[[" in text or "]]" in text or "```" in text:
+            text = _MARKUP.sub(" ", text)
+        found.update(_WORD.findall(fold(text)))
+    found -= STOPWORDS
+    return {
+        w for w in found if len(w) > 2 and not w.isdigit() and (len(w) < 8 or not _HASH.match(w))
+    }
+
+
 def document(paper: Paper) -> Counter[str]:
     """The words of a note with their counts: title and aliases, abstract, body."""
     counts: Counter[str] = Counter()

@@ -213,9 +213,9 @@ def _record(data: object, body: object) -> dict[str, Any]:
 
 def note_words(paper: Paper) -> set[str]:
     """The words of ``paper`` counted in ``words`` (once a note)."""
-    from papernotes.engine.related import document
+    from papernotes.engine.related import vocabulary
 
-    return set(document(paper))
+    return vocabulary(paper)
 
 
 @dataclass
@@ -260,31 +260,29 @@ def flush(conn: sqlite3.Connection, pending: Pending) -> None:
     pending.values.clear()
 
 
-def insert_paper(conn: sqlite3.Connection, paper: Paper, pending: Pending) -> int:
-    """Write ``paper`` into every table; its rowid. Its words and values are added to
-    ``pending``, written by :func:`flush` at the end of the batch."""
+@dataclass(frozen=True)
+class Rows:
+    """Everything the index keeps of one paper, worked out from it alone (:func:`rows_of`):
+    in the processes that parse notes, so that the one process writing the index only runs
+    SQL."""
+
+    paper: Paper
+    columns: tuple[Any, ...]  # of the papers table, after its rowid
+    data: str  # the record (see :func:`record`)
+    body: str
+    texts: tuple[str, ...]  # the FTS5 columns
+    names: tuple[tuple[str, str], ...]  # (kind, folded value) for the keys table
+    facets: tuple[
+        tuple[str, tuple[tuple[int, str, str], ...]], ...
+    ]  # (table, (pos, value, folded))
+    links: tuple[tuple[int, str, str, str, bool, int], ...]
+    extras: tuple[tuple[str, str, str], ...]  # (name, lower-case name, words)
+    words: frozenset[str]  # counted in the words table
+
+
+def rows_of(paper: Paper) -> Rows:
+    """What :func:`insert_paper` writes for ``paper``."""
     data, body = record(paper)
-    cursor = conn.execute(
-        "INSERT INTO papers(id, path, title, title_key, year, published, read, added, arxiv, "
-        "doi, status, rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            paper.id,
-            paper.path,
-            paper.title,
-            normalize.title_key(paper.title),
-            effective_year(paper),
-            paper.published,
-            paper.read,
-            paper.added,
-            paper.arxiv,
-            paper.doi,
-            paper.status,
-            paper.rating,
-        ),
-    )
-    rowid = cursor.lastrowid
-    assert rowid is not None
-    conn.execute("INSERT INTO records(rowid, data, body) VALUES (?, ?, ?)", (rowid, data, body))
     extras = [(name, extra_text(value)) for name, value in paper.extra.items()]
     texts = (
         paper.title,
@@ -298,35 +296,83 @@ def insert_paper(conn: sqlite3.Connection, paper: Paper, pending: Pending) -> in
         paper.body_text(),  # without the abstract section and the importers' sources
         "\n".join(text for _, text in extras),
     )
+    targets = [*((t, True) for t in paper.related), *((t, False) for t in paper.links)]
+    return Rows(
+        paper=paper,
+        columns=(
+            paper.id,
+            paper.path,
+            paper.title,
+            normalize.title_key(paper.title),
+            effective_year(paper),
+            paper.published,
+            paper.read,
+            paper.added,
+            paper.arxiv,
+            paper.doi,
+            paper.status,
+            paper.rating,
+        ),
+        data=data,
+        body=body,
+        texts=texts,
+        names=tuple((kind, value) for kind, value in sorted(names(paper)) if value),
+        facets=tuple(
+            (
+                name,  # each value once a note
+                tuple(
+                    (n, v, folded(name, v))
+                    for n, v in enumerate(dict.fromkeys(getattr(paper, name)))
+                ),
+            )
+            for name in FACETS
+        ),
+        links=tuple(
+            (n, target, *link_keys(target), related, _line(paper, target, related))
+            for n, (target, related) in enumerate(targets)
+        ),
+        extras=tuple((name, name.lower(), words(text)) for name, text in extras),
+        words=frozenset(note_words(paper)),
+    )
+
+
+def insert_paper(conn: sqlite3.Connection, rows: Rows, pending: Pending) -> int:
+    """Write a paper's ``rows`` into every table; its rowid. Its words and values are added to
+    ``pending``, written by :func:`flush` at the end of the batch."""
+    cursor = conn.execute(
+        "INSERT INTO papers(id, path, title, title_key, year, published, read, added, arxiv, "
+        "doi, status, rating) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows.columns,
+    )
+    rowid = cursor.lastrowid
+    assert rowid is not None
+    conn.execute(
+        "INSERT INTO records(rowid, data, body) VALUES (?, ?, ?)", (rowid, rows.data, rows.body)
+    )
     conn.execute(
         f"INSERT INTO fts(rowid, {', '.join(COLUMNS)}) VALUES (?{', ?' * len(COLUMNS)})",
-        (rowid, *texts),
+        (rowid, *rows.texts),
     )
     conn.executemany(
         "INSERT INTO keys(kind, value, paper) VALUES (?, ?, ?)",
-        [(kind, value, rowid) for kind, value in sorted(names(paper)) if value],
+        [(kind, value, rowid) for kind, value in rows.names],
     )
-    for name in FACETS:  # each value once a note
-        rows = [
-            (rowid, n, v, folded(name, v))
-            for n, v in enumerate(dict.fromkeys(getattr(paper, name)))
-        ]
-        conn.executemany(f"INSERT INTO {name}(paper, pos, value, folded) VALUES (?, ?, ?, ?)", rows)
-        pending.values.update((name, row[3]) for row in rows)
-    targets = [*((t, True) for t in paper.related), *((t, False) for t in paper.links)]
+    for name, values in rows.facets:
+        conn.executemany(
+            f"INSERT INTO {name}(paper, pos, value, folded) VALUES (?, ?, ?, ?)",
+            [(rowid, *value) for value in values],
+        )
+        pending.values.update((name, key) for _, _, key in values)
     conn.executemany(
         "INSERT INTO links(paper, pos, target, key, title_key, related, line) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (rowid, n, target, *link_keys(target), related, _line(paper, target, related))
-            for n, (target, related) in enumerate(targets)
-        ],
+        [(rowid, *link) for link in rows.links],
     )
     conn.executemany(
         "INSERT INTO extras(paper, name, key, words) VALUES (?, ?, ?, ?)",
-        [(rowid, name, name.lower(), words(text)) for name, text in extras],
+        [(rowid, *extra) for extra in rows.extras],
     )
-    pending.words.update(note_words(paper))
+    pending.words.update(rows.words)
     return rowid
 
 
