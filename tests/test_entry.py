@@ -14,6 +14,7 @@ import papernotes.__main__ as papernotes_main
 from papernotes import __version__
 from papernotes.__main__ import main
 from papernotes.cli import cli
+from papernotes.disk import freshness
 
 
 def test_version_fast_path_prints_what_click_prints(
@@ -65,6 +66,8 @@ def quick_exit(monkeypatch: pytest.MonkeyPatch) -> None:
         raise _Exited(code)
 
     monkeypatch.setattr(os, "_exit", fake_exit)
+    # no prefetching child: forked from the test, its own os._exit would raise _Exited there
+    monkeypatch.setattr(freshness, "_can_fork", lambda: False)
     monkeypatch.setattr(sys, "gettrace", lambda: None)
     monkeypatch.setattr(sys, "getprofile", lambda: None)
 

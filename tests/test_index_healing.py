@@ -155,6 +155,9 @@ NAMED_DAMAGE: dict[str, Damage] = {
     "column-type-changed": _of_last("UPDATE papers SET id = 4242 WHERE rowid = {rowid}"),
     "year-not-a-number": _of_last("UPDATE papers SET year = 'x' WHERE rowid = {rowid}"),
     "tag-invalid-utf8": _sql(f"UPDATE tags SET value = value || {BAD_UTF8} WHERE folded = 't5'"),
+    "count-invalid-utf8": _sql(
+        f"UPDATE counts SET shown = shown || {BAD_UTF8} WHERE field = 'tags' AND folded = 't5'"
+    ),
     "key-paper-not-a-number": _sql("UPDATE keys SET paper = 'x' WHERE kind = 'file'"),
     "file-size-not-a-number": _sql("UPDATE files SET size = 'x' WHERE path = 'n0007.md'"),
     "generation-not-a-number": _sql("UPDATE meta SET value = 'x' WHERE key = 'generation'"),
@@ -554,7 +557,7 @@ def test_an_old_note_is_trusted_on_the_warm_path(
         (("index", "--status"), "path-invalid-utf8"),
         (("list",), "record-bracket-flipped"),
         (("stats",), "year-not-a-number"),  # stats and tags read columns and tables
-        (("tags",), "tag-invalid-utf8"),
+        (("tags",), "count-invalid-utf8"),
     ],
 )
 def test_damage_found_mid_command_is_said(

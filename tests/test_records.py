@@ -1,5 +1,5 @@
-"""A stored record read two ways: as a Paper (every command) and as the fields of
-``Paper.to_dict`` without making the paper (``export --format json``): the same data, and the
+"""A stored record read two ways: as a Paper (every command) and as the JSON text of
+``Paper.to_dict`` without making the paper (``export --format json``): the same text, and the
 same refusal of a damaged record."""
 
 from __future__ import annotations
@@ -9,11 +9,14 @@ import shutil
 import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from papernotes.disk.store import open_store
 from papernotes.engine.kb import open_kb
-from papernotes.engine.schema import IndexDamaged, fields_of, paper_of
-from tests.conftest import SHIPPED_NOTES
+from papernotes.engine.schema import IndexDamaged, json_of, paper_of, record
+from papernotes.note.model import Paper
+from tests.conftest import SHIPPED_NOTES, examples
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +35,8 @@ def records(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str]]:
 def test_every_shipped_note_reads_the_same_both_ways(records: list[tuple[str, str]]) -> None:
     assert len(records) == len(list(SHIPPED_NOTES.glob("*.md")))
     for data, body in records:
-        assert fields_of(data, body) == paper_of(data, body).to_dict()
-        assert list(fields_of(data, body)) == list(paper_of(data, body).to_dict())
+        text = json_of(data, body)
+        assert text == json.dumps(paper_of(data, body).to_dict(), ensure_ascii=False)
 
 
 DAMAGE = [
@@ -63,13 +66,67 @@ def test_a_damaged_record_is_refused_both_ways(
     with pytest.raises(IndexDamaged):
         paper_of(damaged, body)
     with pytest.raises(IndexDamaged):
-        fields_of(damaged, body)
+        json_of(damaged, body)
 
 
 @pytest.mark.parametrize("data", ['{"id": ', "[]", "null", '{"id": "x"}'])
 def test_a_record_that_is_not_one_is_refused_both_ways(data: str) -> None:
-    for read in (paper_of, fields_of):
+    for read in (paper_of, json_of):
         with pytest.raises(IndexDamaged):
             read(data, "")
     with pytest.raises(IndexDamaged):
-        fields_of(b"{}", "")
+        json_of(b"{}", "")
+
+
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=20)
+
+
+@given(
+    title=_TEXT,
+    authors=st.lists(_TEXT, max_size=3),
+    year=st.none() | st.integers(-(10**6), 10**6),
+    extra=st.dictionaries(_TEXT, _TEXT | st.lists(_TEXT, max_size=2), max_size=2),
+    body=_TEXT,
+    lines=st.dictionaries(st.sampled_from(["title", "year", "tags"]), st.integers(1, 99)),
+)
+@settings(max_examples=examples(200))
+def test_the_json_of_any_record_is_the_json_of_its_paper(
+    title: str,
+    authors: list[str],
+    year: int | None,
+    extra: dict[str, object],
+    body: str,
+    lines: dict[str, int],
+) -> None:
+    paper = Paper(
+        id="x", title=title, authors=tuple(authors), year=year, extra=extra, body=body,
+        key_lines=lines, body_line=7,
+    )  # fmt: skip
+    data, text = record(paper)
+    assert json_of(data, text) == json.dumps(paper_of(data, text).to_dict(), ensure_ascii=False)
+
+
+def test_a_record_written_in_another_order_gives_the_same_text(
+    records: list[tuple[str, str]],
+) -> None:
+    data, body = records[0]
+    values = json.loads(data)
+    reordered = {"key_lines": values.pop("key_lines"), **values}
+    again = json.dumps(reordered, ensure_ascii=False)
+    assert json.loads(json_of(again, body)) == json.loads(json_of(data, body))
+    assert json_of(again, body) == json.dumps(paper_of(data, body).to_dict(), ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"key_lines": {"title": 1}},
+        {"note": ', "key_lines": {"title": 1}, "body_line": 2}'},
+        {"a": {"key_lines": {}}, "b": [', "key_lines": {']},
+    ],
+)
+def test_an_extra_key_that_looks_like_the_record_s_own(extra: dict[str, object]) -> None:
+    paper = Paper(id="x", title="T", extra=extra, body="b", key_lines={"key_lines": 3})
+    data, body = record(paper)
+    assert json.loads(json_of(data, body)) == paper.to_dict()
+    assert json_of(data, body) == json.dumps(paper.to_dict(), ensure_ascii=False)

@@ -66,16 +66,19 @@ def location(notes: Path) -> Path:
 
 # Runs papernotes and SIGKILLs it at the KILL_AT-th paper it stores in the index (json.dumps is
 # called once per paper, inside the write transaction): a deterministic crash mid-transaction.
+# killed as it writes the KILL_AT-th paper into the index (the writing process: the workers
+# that parse notes work out the rows, and write nothing)
 KILLER = """\
-import json, os, signal, sys
+import os, signal, sys
 from papernotes.__main__ import main
-kill_at, calls, dumps = int(os.environ["KILL_AT"]), [0], json.dumps
+from papernotes.engine import indexing
+kill_at, calls, insert = int(os.environ["KILL_AT"]), [0], indexing.insert_paper
 def counting(*args, **kwargs):
     calls[0] += 1
     if calls[0] == kill_at:
         os.kill(os.getpid(), signal.SIGKILL)
-    return dumps(*args, **kwargs)
-json.dumps = counting
+    return insert(*args, **kwargs)
+indexing.insert_paper = counting
 sys.argv = ["papernotes", *sys.argv[1:]]
 main()
 """

@@ -40,7 +40,7 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
     from pathlib import Path
 
     from papernotes.cli.output import write_output
-    from papernotes.engine.selection import fields, papers
+    from papernotes.engine.selection import json_texts, papers
     from papernotes.errors import NotFound
     from papernotes.interop.export import chunks, json_chunks
 
@@ -49,7 +49,7 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
     if not ids:
         raise NotFound("no notes match")
     if fmt in ("json", "jsonl"):  # every field as stored: no paper made
-        text = json_chunks(fields(kb, ids, body=True), fmt)
+        text = json_chunks(json_texts(kb, ids), fmt)
     else:
         text = chunks(papers(kb, ids, body=fmt in NEEDS_BODY), fmt)
     if output is None:

@@ -36,13 +36,14 @@ import functools
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
+from typing import Concatenate, NamedTuple, ParamSpec, TypeVar
 
-from papernotes.disk.store import CONFIG_NAME, Store, snapshot
+from papernotes.disk.store import CONFIG_NAME, Store, cache_home, snapshot
 from papernotes.engine.indexing import (
     IndexDamaged,
     Progress,
@@ -60,7 +61,7 @@ from papernotes.engine.schema import (
     SCHEMA_VERSION,
     SHADOWS,
     TABLES,
-    fields_of,
+    json_of,
     paper_of,
 )
 from papernotes.errors import ConfigError, Diagnostic, IndexFailure
@@ -100,10 +101,8 @@ def index_location(store: Store) -> Path | None:
         return store.root / Path(configured).expanduser()
     import hashlib
 
-    cache = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(cache) if os.path.isabs(cache) else Path.home() / ".cache"
     digest = hashlib.sha256(str(store.root).encode("utf-8", "surrogateescape")).hexdigest()
-    return base / "papernotes" / f"{store.root.name or 'notes'}-{digest[:16]}.sqlite"
+    return cache_home() / "papernotes" / f"{store.root.name or 'notes'}-{digest[:16]}.sqlite"
 
 
 @dataclass(frozen=True)
@@ -207,6 +206,11 @@ class Index:
                 _close(conn)
                 if is_unwritable(exc) and attempt < 2:
                     continue  # its folder may have been deleted meanwhile: try again
+                if _transient(exc) and attempt < 2:
+                    # busy at once, without waiting (setting WAL mode on a file another
+                    # process is creating): seen with four processes opening a new index
+                    time.sleep(0.1 * (attempt + 1))
+                    continue
                 if not is_damage(exc):
                     raise
                 notices.append(f"the search index was unreadable ({_brief(exc)}); rebuilding it")
@@ -325,10 +329,10 @@ class Index:
         return self._records(rowids, body, paper_of)
 
     @_healing
-    def fields(self, rowids: Sequence[int], body: bool = True) -> list[dict[str, Any]]:
-        """As :meth:`papers`, each paper as :meth:`Paper.to_dict` gives it, without making
-        the papers (:func:`.schema.fields_of`)."""
-        return self._records(rowids, body, fields_of)
+    def json_texts(self, rowids: Sequence[int]) -> list[str]:
+        """As :meth:`papers`, each paper as the JSON text of :meth:`Paper.to_dict`, without
+        making the papers (:func:`.schema.json_of`)."""
+        return self._records(rowids, True, json_of)
 
     def _records(
         self, rowids: Sequence[int], body: bool, decode: Callable[[object, object], T]

@@ -187,15 +187,26 @@ def paper_of(data: object, body: object) -> Paper:
         raise IndexDamaged("a stored record does not decode into a paper") from None
 
 
-def fields_of(data: object, body: object) -> dict[str, Any]:
-    """The paper in a stored record as :meth:`Paper.to_dict` gives it (checked as
-    :func:`paper_of` checks it), without making a :class:`Paper`: a third of the time, for
-    streaming every note out."""
+def json_of(data: object, body: object) -> str:
+    """The paper in a stored record as the JSON text of its :meth:`Paper.to_dict` (checked as
+    :func:`paper_of` checks it), without making a :class:`Paper` or encoding the record again:
+    the record is that text without the body, and with the places of the keys after it (see
+    :func:`record`), which are cut off. Five times faster, for streaming every note out."""
     values = _record(data, body)
     try:
-        return as_dict(values)
+        fields = as_dict(values)
     except (ValueError, TypeError, KeyError, AttributeError):
         raise IndexDamaged("a stored record does not decode into a paper") from None
+    assert type(data) is str  # checked by _record
+    # the last top-level keys (checked): an earlier ', "key_lines": {' is in extra's value, a
+    # later one cannot be (key_lines maps names to numbers, and JSON text escapes its quotes)
+    places = data.rfind(', "key_lines": {')
+    if places > 0 and list(values)[-3:] == ["key_lines", "body_line", "body"]:
+        return f'{data[:places]}, "body": {_encode(body)}}}'
+    return _encode(fields)  # a record written otherwise: the same text, the slow way
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _record(data: object, body: object) -> dict[str, Any]:

@@ -22,26 +22,29 @@ LIST_SEPARATOR = "; "
 
 def to_json(papers: Sequence[Paper]) -> str:
     """A JSON array of every note's whole model (body included), a note a line."""
-    return "".join(json_chunks((p.to_dict() for p in papers), "json"))
+    return "".join(json_chunks((_encode(p.to_dict()) for p in papers), "json"))
 
 
 def to_jsonl(papers: Sequence[Paper]) -> str:
     """One JSON object per line, for streaming tools (``jq -c``, pandas ``lines=True``)."""
-    return "".join(json_chunks((p.to_dict() for p in papers), "jsonl"))
+    return "".join(json_chunks((_encode(p.to_dict()) for p in papers), "jsonl"))
 
 
-def json_chunks(notes: Iterable[dict[str, Any]], fmt: str) -> Iterator[str]:
-    """Notes (:meth:`Paper.to_dict`) as ``json`` or ``jsonl``, a note at a time: JSON Lines,
-    or an array with a note a line as sqlite-utils writes it (``[{...},\n {...}]``), so that
-    the C encoder writes it (an indented dump is Python code, three times slower)."""
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def json_chunks(notes: Iterable[str], fmt: str) -> Iterator[str]:
+    """Notes (each the JSON text of :meth:`Paper.to_dict`) as ``json`` or ``jsonl``, a note at
+    a time: JSON Lines, or an array with a note a line as sqlite-utils writes it
+    (``[{...},\n {...}]``), which the C encoder writes (an indented dump is Python code, three
+    times slower)."""
     if fmt == "jsonl":
         for note in notes:
-            yield encode(note) + "\n"
+            yield note + "\n"
         return
     lead = "["
     for note in notes:
-        yield lead + encode(note)
+        yield lead + note
         lead = ",\n "
     yield "[]\n" if lead == "[" else "]\n"
 
@@ -145,7 +148,7 @@ def chunks(papers: Iterable[Paper], fmt: str) -> Iterator[str]:
     """The text of :func:`export` in pieces, a note at a time for the formats of
     :data:`STREAMED` (a whole collection is never held); the others at once."""
     if fmt in ("json", "jsonl"):
-        yield from json_chunks((paper.to_dict() for paper in papers), fmt)
+        yield from json_chunks((_encode(paper.to_dict()) for paper in papers), fmt)
     elif fmt == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from papernotes.note import sections
@@ -124,7 +125,8 @@ class Paper:
         return cls(**kwargs)
 
 
-_FIELDS = (*KNOWN_KEYS, "extra", "body", "links", "path")  # what to_dict gives
+# what to_dict gives; the body last: a stored record is the rest (see engine.schema.json_of)
+_FIELDS = (*KNOWN_KEYS, "extra", "links", "path", "body")
 _INVERSE = (*_FIELDS, "key_lines", "body_line")  # what from_dict takes
 _LISTS = ("aliases", "authors", "topics", "tags", "related", "links")
 _TEXTS = ("id", "title", "path", "body")
@@ -154,10 +156,9 @@ def _check(data: Mapping[str, Any]) -> None:
         or type(data["extra"]) is not dict
     ):
         raise ValueError("not what a paper holds")
-    for name in _LISTS:
-        value = data[name]
-        if type(value) is not list or (value and set(map(type, value)) != _STR):
-            raise ValueError(f"{name}: not what a paper holds")
+    lists = list(map(get, _LISTS))
+    if set(map(type, lists)) != _LIST or not set(map(type, chain.from_iterable(lists))) <= _STR:
+        raise ValueError("a list: not what a paper holds")
     lines = data.get("key_lines", {})
     if type(lines) is not dict or (lines and set(map(type, lines.values())) != _INT):
         raise ValueError("key_lines: not what a paper holds")
@@ -167,7 +168,7 @@ def _check(data: Mapping[str, Any]) -> None:
 
 _FIELD_SET = frozenset(_FIELDS)
 _INVERSE_SET = frozenset(_INVERSE)
-_STR, _INT = {str}, {int}
+_STR, _INT, _LIST = {str}, {int}, {list}
 _STR_OR_NONE, _INT_OR_NONE = {str, type(None)}, {int, type(None)}
 
 
