@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kbfactory import NOTES, make_kb, run
+from papernotes.disk import notefiles
 
 pytestmark = pytest.mark.skipif(
     sys.platform in ("win32", "darwin"), reason="file names there are always valid Unicode"
@@ -55,6 +56,46 @@ def test_check_names_each_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     lines = [line for line in result.stdout.splitlines() if "UTF-8" in line]
     assert lines == CHECK_LINES
     assert result.stdout.endswith("8 notes, 6 ok, 2 with errors, 2 warnings\n")
+
+
+@pytest.mark.parametrize("watched", ["scan", "prefetched", "walked"])
+def test_check_names_each_one_however_the_index_was_made_fresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, watched: str
+) -> None:
+    """The names come from the scan that made the index fresh: the command's own, or the
+    one a child started before click was imported (the console script); or, when no scan was
+    made (a watcher vouched), from a walk of their own."""
+    monkeypatch.chdir(tmp_path)
+    notes = odd_kb(tmp_path)
+    if watched == "walked":
+        from papernotes.engine import index, indexing
+
+        real = index.refresh
+
+        def vouched(*args: object, **kwargs: object) -> indexing.RefreshReport:
+            real(*args, **kwargs)  # type: ignore[arg-type]
+            return indexing.RefreshReport()  # as when a watcher vouched: no scan to ask
+
+        monkeypatch.setattr(index, "refresh", vouched)
+        walks = []
+        monkeypatch.setattr(
+            "papernotes.cli.check.undecodable",
+            lambda root: walks.append(root) or notefiles.undecodable(root),
+        )
+    if watched == "prefetched":
+        env = {**os.environ, "PAPERNOTES_DIR": str(notes), "NO_COLOR": "1"}
+        env.pop("PAPERNOTES_INDEX", None)
+        proc = subprocess.run(
+            [sys.executable, "-m", "papernotes", "check"], env=env, capture_output=True,
+            text=True, check=False,
+        )  # fmt: skip
+        stdout = proc.stdout
+    else:
+        stdout = run(notes, "check").stdout
+    assert [line for line in stdout.splitlines() if "UTF-8" in line] == CHECK_LINES
+    assert stdout.endswith("8 notes, 6 ok, 2 with errors, 2 warnings\n")
+    if watched == "walked":
+        assert walks == [notes]
 
 
 def test_check_as_json_keeps_the_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

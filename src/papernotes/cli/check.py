@@ -48,9 +48,14 @@ def check_cmd(ctx: click.Context, paths: tuple[str, ...], strict: bool, fmt: str
             unnamed.extend(path / rel for rel in undecodable(path))
         else:
             files.append(path)
-    if store is not None and not paths:
-        unnamed = [store.root / rel for rel in undecodable(store.root)]
     kb = get_kb(ctx, warn_skipped=False) if store is not None else None
+    if store is not None and not paths:
+        # the scan that made the index fresh saw them; else (a watcher vouched) walk again
+        refreshed = kb.index.report if kb is not None else None
+        seen = refreshed.undecodable if refreshed is not None else None
+        if seen is None:
+            seen = undecodable(store.root)
+        unnamed = [store.root / rel for rel in seen]  # the report orders them
     only: list[str] | None = None
     outside: list[Path] = []
     if kb is not None and paths:

@@ -42,7 +42,12 @@ class Scan:
     before the first stat (a note changed since then may change again unseen: see
     :mod:`papernotes.engine.indexing`)."""
 
-    def __init__(self, parts: list[Snapshot | bytes], started_ns: int = 0) -> None:
+    def __init__(
+        self,
+        parts: list[Snapshot | bytes],
+        started_ns: int = 0,
+        undecodable: list[str] | None = None,
+    ) -> None:
         try:  # CPython's own BLAKE2: importing hashlib loads OpenSSL first (~3 ms)
             from _blake2 import blake2b
         except ImportError:  # pragma: no cover - a Python built without it
@@ -50,6 +55,8 @@ class Scan:
 
         self._parts = parts
         self.started_ns = started_ns
+        # note files and folders passed over, their names not UTF-8 (for check), in no order
+        self.undecodable = undecodable
         # the hash of marshal.dumps(self.snapshot(), 2): format 2 has no back-references,
         # so a dict's bytes are "{", its items' bytes in order, and "0"
         digest = blake2b(b"{", digest_size=20)
@@ -79,18 +86,22 @@ def scan(root: Root) -> Scan:
     if prefetched is not None:
         return prefetched
     started = time.time_ns()
-    rels = _rels(root)
+    unnamed: list[str] = []
+    rels = _rels(root, unnamed)
     if len(rels) < PARALLEL_STAT_MIN or not _can_fork():
-        return Scan([_stat(root, rels)], started)
+        return Scan([_stat(root, rels)], started, unnamed)
     half = len(rels) // 2
     child = _in_child(lambda: marshal.dumps(_stat(root, rels[half:]), 2))
     mine = _stat(root, rels[:half])
     theirs = child()
-    return Scan([mine, theirs if theirs is not None else _stat(root, rels[half:])], started)
+    return Scan(
+        [mine, theirs if theirs is not None else _stat(root, rels[half:])], started, unnamed
+    )
 
 
-def _rels(root: Root) -> list[str]:
-    return [prefix + name for _, prefix, names in walk(root, ordered=False) for name in names]
+def _rels(root: Root, unnamed: list[str] | None = None) -> list[str]:
+    walked = walk(root, ordered=False, undecodable=unnamed)
+    return [prefix + name for _, prefix, names in walked for name in names]
 
 
 def _stat(root: Root, rels: list[str]) -> Snapshot:
@@ -197,10 +208,11 @@ def prefetch(root: Root) -> None:
 
 
 def _prefetch_child(root: Root, shared: mmap.mmap, report: int, request: int) -> None:
-    rels = _rels(root)
-    listing = marshal.dumps(rels)
+    unnamed: list[str] = []
+    rels = _rels(root, unnamed)
+    listing = marshal.dumps(rels) + marshal.dumps(unnamed)  # the second: short, read always
     shared[: len(listing)] = listing
-    os.write(report, f"L {len(listing)}\n".encode())
+    os.write(report, f"L {len(listing)} {len(listing) - len(marshal.dumps(unnamed))}\n".encode())
     os.set_blocking(request, False)
     out: Snapshot = {}
     done, stop, asked = 0, len(rels), False
@@ -240,14 +252,17 @@ def _take_prefetch(root: Root) -> Scan | None:
             except BrokenPipeError:
                 pass  # the child is done already
             answer = messages.readline().split()
+            end, split = int(listed[1]), int(listed[2])
+            unnamed: list[str] = marshal.loads(shared[split:end])
             if answer[:1] == [b"S"]:  # it had stat'ed every note before the question came
-                return Scan([_shared_bytes(shared, answer)], started)
-            rels: list[str] = marshal.loads(shared[: int(listed[1])])
+                return Scan([_shared_bytes(shared, answer)], started, unnamed)
+            rels: list[str] = marshal.loads(shared[:split])
             stop = int(answer[1]) if answer[:1] == [b"M"] else 0
             mine = _stat(root, rels[stop:])
             last = messages.readline().split()
             theirs = _shared_bytes(shared, last) if last[:1] == [b"S"] else None
-            return Scan([theirs if theirs is not None else _stat(root, rels[:stop]), mine], started)
+            parts = [theirs if theirs is not None else _stat(root, rels[:stop]), mine]
+            return Scan(parts, started, unnamed)
     except (OSError, ValueError, EOFError, IndexError):
         return None
     finally:

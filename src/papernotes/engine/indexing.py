@@ -78,6 +78,8 @@ class RefreshReport:
     updated: int = 0
     removed: int = 0
     failed: int = 0  # parsed notes that have errors (not indexed)
+    # note files and folders whose names are not UTF-8, seen by the scan (None: no scan)
+    undecodable: list[str] | None = None
 
     @property
     def changed(self) -> int:
@@ -89,7 +91,7 @@ def refresh(
 ) -> RefreshReport:
     """Bring the index in ``conn`` up to date with the notes under ``root``."""
     scanned = scan(root)
-    report = RefreshReport()
+    report = RefreshReport(undecodable=scanned.undecodable)
     fingerprint = scanned.digest  # == digest(current)
     if _remembered(conn) == fingerprint:
         return report  # the warm path: nothing else is read (nor the stats unmarshalled)
