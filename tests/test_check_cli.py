@@ -156,3 +156,21 @@ def test_notes_are_never_modified(kb: Path) -> None:
     before = path.read_bytes(), path.stat().st_mtime_ns
     run("check")
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
+
+
+def test_inline_fields_are_the_users_keys_not_typos(kb: Path, tmp_path: Path) -> None:
+    """``Publisher:: ...`` in the body (rhizome's Zotero template: 23 false warnings) is a
+    key of the user's own; only a front-matter key is said to look like a known one, in the
+    index and in a file outside it."""
+    text = (
+        "---\ntitle: A\npublishd: 2020\n---\n"
+        "Publisher:: MIT Press\n- **Statu**:: read\nSee [Autors:: Jane Doe].\n"
+    )
+    write(kb, "a.md", text)
+    expected = "warning: unknown key 'publishd': did you mean 'published'?\n"
+    assert run("check") == (0, f"notes/a.md:3: {expected}1 note, 1 ok, 0 with errors, 1 warning\n")
+    outside = write(tmp_path, "outside.md", text)
+    assert run("check", str(outside)) == (
+        0,
+        f"outside.md:3: {expected}1 note, 1 ok, 0 with errors, 1 warning\n",
+    )
