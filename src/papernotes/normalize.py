@@ -127,12 +127,22 @@ def rating(value: Any) -> int:
     return number
 
 
+# What reading lists, Notion boards, Goodreads shelves and note templates call the statuses
+# (spaces and "_" read as "-", case ignored): "Finished" is read, "In progress" reading.
+STATUS_SYNONYMS = {
+    **dict.fromkeys(("done", "finished", "complete", "completed"), "read"),
+    **dict.fromkeys(("in-progress", "inprogress", "currently-reading", "started"), "reading"),
+    **dict.fromkeys(("toread", "todo", "to-do", "unread", "not-read", "not-started"), "to-read"),
+    **dict.fromkeys(("want-to-read", "backlog"), "to-read"),
+    "skim": "skimmed",
+}
+
+
 def status(value: Any) -> str:
-    """One of to-read, reading, read, skimmed (``to read``, ``TODO`` and ``unread`` -> to-read)."""
+    """One of to-read, reading, read, skimmed, or a common other name of one
+    (:data:`STATUS_SYNONYMS`: ``finished`` -> read, ``In progress`` -> reading)."""
     text = re.sub(r"[\s_]+", "-", _text(value).strip().lower())
-    text = {"toread": "to-read", "todo": "to-read", "unread": "to-read", "done": "read"}.get(
-        text, text
-    )
+    text = STATUS_SYNONYMS.get(text, text)
     if text not in STATUSES:
         choices = ", ".join(STATUSES)
         raise ValueError(f"unknown status {shown(_text(value))} (expected one of {choices})")
