@@ -168,36 +168,60 @@ def in_papers(papers: Sequence[Paper]) -> Lookup:
     return find
 
 
-def create(store: Store, find: Lookup, spec: NewNote, today: dt.date | None = None) -> Path:
+def create(
+    store: Store,
+    find: Lookup,
+    spec: NewNote,
+    today: dt.date | None = None,
+    *,
+    catch_up: Callable[[], object] | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> Path:
     """Write the new note into the notes directory; refuse when its file, id or arXiv id is
     taken (``find(kind, value)``: the notes with that ``id`` or ``arxiv``, such as
-    :meth:`papernotes.kb.KnowledgeBase.lookup`). Returns the path written."""
+    :meth:`papernotes.kb.KnowledgeBase.lookup`). Returns the path written.
+
+    The checks and the write are made under the folder's lock, as an import's and an edit's
+    (:func:`papernotes.lock.folder_lock`; ``on_wait`` is called if another holds it), after
+    ``catch_up()`` has brought what ``find`` reads up to date (such as
+    :meth:`papernotes.kb.KnowledgeBase.catch_up`): two ``new`` at once for one paper, or a
+    ``new`` beside an import of it, cannot both write a note."""
+    from papernotes.lock import folder_lock
     from papernotes.parse import parse_text
-    from papernotes.trust import read_folder_file
 
     ident = note_id(spec)
     path = store.root / f"{ident}.md"
     if not inside(store.root, path):  # the slug cannot escape, but be sure
         raise WriteRefused(f"{path}: outside the notes directory; not written")
-    for paper in find("id", ident):
-        raise WriteRefused(
-            f"a note with id {ident!r} exists ({paper.path}); choose another with --id"
-        )
-    template_path = store.root / TEMPLATE_NAME
-    data = read_folder_file(template_path, store.root)  # not through a symlink out, no FIFO
-    template = None
-    if data is not None:
-        try:
-            template = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{template_path}: cannot read the template: {exc}") from None
-    text = render(spec, template, today)
+    text = render(spec, _template(store), today)
     result = parse_text(text, f"{ident}.md", stem=ident)
     if result.paper is None:
         problems = "; ".join(f"line {d.line}: {d.message}" for d in result.errors)
         raise ConfigError(f"{TEMPLATE_NAME} gives an invalid note: {problems}")
-    if result.paper.arxiv:
-        for paper in find("arxiv", result.paper.arxiv):
-            raise WriteRefused(f"arXiv:{paper.arxiv} already has a note: {paper.id} ({paper.path})")
-    atomic_write(path, text, create=True)
+    with folder_lock(store.root, on_wait):
+        if catch_up is not None:
+            catch_up()
+        for paper in find("id", ident):
+            raise WriteRefused(
+                f"a note with id {ident!r} exists ({paper.path}); choose another with --id"
+            )
+        if result.paper.arxiv:
+            for paper in find("arxiv", result.paper.arxiv):
+                message = f"arXiv:{paper.arxiv} already has a note: {paper.id} ({paper.path})"
+                raise WriteRefused(message)
+        atomic_write(path, text, create=True)
     return path
+
+
+def _template(store: Store) -> str | None:
+    """The text of the folder's ``template.md``, or None when there is none."""
+    from papernotes.trust import read_folder_file
+
+    template_path = store.root / TEMPLATE_NAME
+    data = read_folder_file(template_path, store.root)  # not through a symlink out, no FIFO
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{template_path}: cannot read the template: {exc}") from None
