@@ -272,8 +272,8 @@ REFUSED = [
     ("read=2024-02-30", "read: not a date: '2024-02-30' (there is no such day)"),
     ("arxiv=xyz", "arxiv: not an arXiv id or URL: 'xyz' (expected like 2305.18290)"),
     (
-        "status=finished",
-        "status: unknown status 'finished' (expected one of to-read, reading, read, skimmed)",
+        "status=abandoned",
+        "status: unknown status 'abandoned' (expected one of to-read, reading, read, skimmed)",
     ),
     ("venue=", "venue: empty value (to remove the key: papernotes unset venue)"),
     ("year", "expected KEY=VALUE, got 'year'"),

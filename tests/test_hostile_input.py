@@ -135,7 +135,7 @@ def test_alias_bomb_in_the_template_of_new_notes(tmp_path: Path) -> None:
     (notes / "template.md").write_text(alias_bomb(), encoding="utf-8")
     result = run(notes, "new", "Some paper")
     assert result.exit_code == 2
-    assert result.stderr == f"Error: template.md:2: {TOO_BIG}\n"
+    assert result.stderr == f"Error: {notes / 'template.md'}:2: {TOO_BIG}\n"
     assert not (notes / "some-paper.md").exists()
 
 

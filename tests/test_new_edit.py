@@ -181,12 +181,43 @@ def test_new_edit_reports_errors(
 def test_edit_existing_note(notes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = tmp_path / "args.txt"
     editor = fake_editor(tmp_path, f'printf "%s\\n" "$*" > "{log}"')
-    (notes / "papernotes.toml").write_text(f"editor = \"'{editor}' -n\"\n", encoding="utf-8")
-    monkeypatch.setenv("EDITOR", "/nonexistent/editor")  # the config wins, as in git
+    monkeypatch.setenv("EDITOR", f"'{editor}' -n")
     result = run(notes, "edit", "direct preference")
     assert result.exit_code == 0, result.output
     assert log.read_text(encoding="utf-8") == f"-n {notes / 'direct-preference-optimization.md'}\n"
     assert result.stderr.endswith("wikilink [[missing-note]] points to no note\n")
+
+
+def test_a_folders_editor_setting_is_never_run(
+    notes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12: a downloaded folder's papernotes.toml chose the program ``edit`` and ``new
+    --edit`` ran. It is ignored, with a notice on every command; $VISUAL/$EDITOR choose."""
+    marker = tmp_path / "pwned"
+    evil = fake_editor(tmp_path, f'touch "{marker}"', name="evil")
+    log = tmp_path / "args.txt"
+    editor = fake_editor(tmp_path, f'printf "%s\\n" "$*" > "{log}"')
+    config = notes / "papernotes.toml"
+    config.write_text(f"editor = \"'{evil}' -n\"\n", encoding="utf-8")
+    notice = (
+        f"warning: {config}: editor = \"'{evil}' -n\" ignored: a notes folder does not choose "
+        "a program to run (set $VISUAL or $EDITOR)\n"
+    )
+    assert (run(notes, "list", "--format", "ids").stderr) == notice
+    monkeypatch.setenv("EDITOR", f"'{editor}'")
+    result = run(notes, "edit", "kto")
+    assert (result.exit_code, result.stderr) == (0, notice)
+    assert log.read_text(encoding="utf-8") == f"{notes / 'kto.md'}\n"
+    result = run(notes, "new", "Fresh Paper", "--edit")
+    assert (result.exit_code, result.stderr) == (0, notice)
+    assert log.read_text(encoding="utf-8") == f"{notes / 'fresh-paper.md'}\n"
+    monkeypatch.delenv("EDITOR")
+    result = run(notes, "edit", "kto")
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"{notice}Error: no editor: set $VISUAL or $EDITOR (for example EDITOR=nano)\n",
+    )
+    assert not marker.exists()
 
 
 def test_editor_value_never_goes_through_a_shell(
@@ -203,30 +234,28 @@ def test_editor_value_never_goes_through_a_shell(
 
 
 @pytest.mark.parametrize(
-    ("env", "config", "expected"),
+    ("env", "expected"),
     [
-        ({"EDITOR": "vim"}, None, ["vim"]),
-        ({"VISUAL": "code --wait", "EDITOR": "vim"}, None, ["code", "--wait"]),
-        ({"EDITOR": "vim"}, "subl -w", ["subl", "-w"]),
-        ({"EDITOR": '"/Applications/My Editor/edit" -w'}, None,
-         ["/Applications/My Editor/edit", "-w"]),
-        ({"VISUAL": "  ", "EDITOR": "nano"}, None, ["nano"]),
+        ({"EDITOR": "vim"}, ["vim"]),
+        ({"VISUAL": "code --wait", "EDITOR": "vim"}, ["code", "--wait"]),
+        ({"EDITOR": '"/Applications/My Editor/edit" -w'}, ["/Applications/My Editor/edit", "-w"]),
+        ({"VISUAL": "  ", "EDITOR": "nano"}, ["nano"]),
     ],
-)  # fmt: skip
+)
 def test_editor_command(
-    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], config: str | None, expected: list[str]
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: list[str]
 ) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    assert editor_command(config) == expected
+    assert editor_command() == expected
 
 
 def test_no_editor_is_a_clear_error(notes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="no editor"):
-        editor_command(None)
+        editor_command()
     monkeypatch.setenv("EDITOR", "'unbalanced")
     with pytest.raises(ConfigError, match="cannot read"):
-        editor_command(None)
+        editor_command()
     monkeypatch.delenv("EDITOR")
     result = run(notes, "edit", "kto")
     assert result.exit_code == 2

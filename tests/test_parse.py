@@ -83,7 +83,7 @@ def note(meta: str, body: str = "Body.\n") -> str:
         ("title: T\ntags: IMPORTANT, read", "tags", ("IMPORTANT", "read")),
         ("title: T\nread: 2024-02-08", "status", "read"),  # a read date means read
         ("title: T\nread: 2024-02-08\nstatus: skimmed", "status", "skimmed"),
-        ("title: T\nread: 2024-02-08\nstatus: finished", "status", None),
+        ("title: T\nread: 2024-02-08\nstatus: abandoned", "status", None),
         ("title: T\nstatus: unread\ndateread:", "status", "to-read"),
     ],
 )
@@ -166,10 +166,10 @@ BAD_VALUES = [
         {"rating": 4.5},
     ),
     (
-        "---\ntitle: T\nstatus: finished\n---\n",
+        "---\ntitle: T\nstatus: abandoned\n---\n",
         3,
-        "status: unknown status 'finished' (expected one of to-read, reading, read, skimmed)",
-        {"status": "finished"},
+        "status: unknown status 'abandoned' (expected one of to-read, reading, read, skimmed)",
+        {"status": "abandoned"},
     ),
     (
         "---\ntitle: T\narxiv: not-an-id\n---\n",
@@ -387,3 +387,32 @@ def test_embeds_and_attachments_are_not_links_between_notes() -> None:
     )
     paper = parse_note("n.md", note("title: T", body).encode())
     assert paper.links == ("other-note", "Node.js", "Mistral 7B v0.1", "note.md")
+
+
+@pytest.mark.parametrize(
+    ("written", "status", "warning"),
+    [
+        *[(s, s, None) for s in ("to-read", "reading", "read", "skimmed")],
+        *[(s, "read", None) for s in ("done", "Finished", "finished", "Completed", "complete")],
+        *[(s, "reading", None) for s in ("In progress", "in-progress", "in_progress")],
+        *[(s, "reading", None) for s in ("InProgress", "Currently reading", "started")],
+        *[(s, "to-read", None) for s in ("to read", "To_Read", "toread", "TODO", "to-do")],
+        *[(s, "to-read", None) for s in ("unread", "not read", "Not started")],
+        *[(s, "to-read", None) for s in ("want to read", "backlog")],
+        ("skim", "skimmed", None),
+        ("  READ  ", "read", None),
+        ("abandoned", None, "unknown status 'abandoned'"),  # stopped: no status says it
+        ("half done", None, "unknown status 'half done'"),
+        ("finishedd", None, "unknown status 'finishedd'"),
+        ("5", None, "unknown status '5'"),
+    ],
+)
+def test_status_synonyms(written: str, status: str | None, warning: str | None) -> None:
+    """Common other names of the statuses are read as them; any other value stays a warning
+    at its line, kept as written."""
+    result = parse_text(note(f"title: T\nstatus: {written!r}"), "n.md", **READING)
+    assert result.paper is not None and result.paper.status == status
+    choices = "(expected one of to-read, reading, read, skimmed)"
+    expected = [] if warning is None else [f"n.md:3: warning: status: {warning} {choices}"]
+    assert [str(d) for d in result.diagnostics] == expected
+    assert dict(result.paper.extra) == ({} if warning is None else {"status": written})

@@ -203,3 +203,30 @@ def test_a_toml_key_without_a_value_reads_as_empty() -> None:
     ]
     broken = parse_text('+++\ntitle = "T"\nyear = 20 20\n+++\n', "n.md")
     assert broken.paper is None and broken.errors[0].line == 3
+
+
+@pytest.mark.parametrize(
+    ("front", "body", "year"),
+    [
+        ("tags: ['2015', 'ICCV 2015', AI, VQA]", "", 2015),  # papers-I-read, all 145 notes
+        ("tags: [2015, NLP]", "", 2015),
+        ("tags: '2018, ICLR 2019, Meta Learning'", "", 2018),  # the year tag, not the venue's
+        ("tags: [2015, '2015']", "", 2015),
+        ("tags: [2015, 2017]", "", None),  # two years: which one?
+        ("tags: [ICLR 2019, NLP]", "", None),
+        ("tags: [0999, 12345, 1e10]", "", None),
+        ("year: 2019\ntags: [2015]", "", 2019),  # the front matter wins
+        ("year: 2023/2024\ntags: [2015]", "", None),  # a year was written, if unreadably
+        ("published: 2019-05-01\ntags: [2015]", "", None),  # the index's year is 2019
+        ("tags: [2015]", "Year:: 2010\n", 2010),  # so does an inline field
+    ],
+)
+def test_the_one_year_tag_is_the_year(front: str, body: str, year: int | None) -> None:
+    paper = parse(f"---\ntitle: T\n{front}\n---\n{body}").paper
+    assert paper.year == year
+    assert "2015" not in front or "2015" in paper.tags  # the tag stays a tag
+
+
+def test_a_year_tag_is_not_read_without_understand() -> None:
+    result = parse_text("---\ntitle: T\ntags: [2015]\n---\n", "n.md")  # as editors read
+    assert result.paper is not None and result.paper.year is None

@@ -83,7 +83,7 @@ KNOWN = [k for k in KNOWN_KEYS if k != "id"]
 FIELDS = {
     "literature-notes": 59,
     "maomaocv.github.io": 244,
-    "papers-I-read": 290,
+    "papers-I-read": 435,  # 290 before the one year tag of each note was its year
     "pemami4911.github.io": 98,
     "rhizome": 529,
 }

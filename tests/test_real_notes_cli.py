@@ -69,3 +69,25 @@ def test_check_skips_only_unreadable_notes(collection: str, errors: int) -> None
     messages = [d["message"] for d in report["diagnostics"]]
     assert not [m for m in messages if "99_attachments" in m]  # 14 image embeds before
     assert not [m for m in messages if "taken from the heading" in m and "'Notes'" in m]
+    # rhizome's Zotero template writes "Publisher:: ..." in the body: 23 "did you mean
+    # 'published'?" before; inline fields are the user's own keys, not typos
+    assert not [m for m in messages if m.startswith("unknown key")]
+
+
+def test_papers_i_read_years_come_from_their_year_tags() -> None:
+    """papers-I-read has no year key: each note's one tag that is a year ('2015') is its
+    year, for --year, year: and stats (none before)."""
+    result = run("papers-I-read", "list", "--year", "2015", "--format", "ids")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "2018-01-14-Exploring Models and Data for Image Question Answering\n"
+        "2017-08-27-Pointer Networks\n"
+        "2017-12-24-PTE - Predictive Text Embedding through Large-scale Heterogeneous Text "
+        "Networks\n"
+        "2017-04-28-Simple Baseline for Visual Question Answering\n"
+        "2017-06-26-Two-Too Simple Adaptations of Word2Vec for Syntax Problems\n"
+        "2017-04-27-VQA Visual Question Answering\n"
+        "2017-11-05-Word Representations via Gaussian Embedding\n",
+    )
+    every = run("papers-I-read", "search", "year:>=1999", "--limit", "200", "--format", "ids")
+    assert len(every.stdout.splitlines()) == 145

@@ -519,6 +519,84 @@ def test_the_import_lock_waits_and_leaves_nothing_in_the_notes(
     assert sorted(notes.iterdir()) == before
 
 
+@pytest.mark.parametrize("paper", ["the same arXiv id", "the same id, in a subfolder"])
+def test_new_checks_and_writes_under_the_folders_lock(tmp_path: Path, paper: str) -> None:
+    """``new`` took no lock: it checked the index it had read at its start and wrote, so two
+    ``new`` at once (or a ``new`` beside an import) wrote two notes for one paper. Now it
+    waits for the lock that import and edits take, then checks the notes as they are."""
+    from papernotes.disk.lock import folder_lock
+
+    notes = make_kb(tmp_path)
+    assert run(notes, "index").exit_code == 0
+    if paper == "the same arXiv id":
+        args, other = ["Widgets, Again", "--arxiv", "2401.00001"], notes / "widgets.md"
+        text = "---\ntitle: Widgets\narxiv: '2401.00001'\n---\n"
+        refusal = "Error: arXiv:2401.00001 already has a note: widgets (widgets.md)\n"
+    else:
+        args, other = ["Widgets"], notes / "sub" / "widgets.md"
+        text = "---\ntitle: Widgets\n---\n"
+        refusal = (
+            "Error: a note with id 'widgets' exists (sub/widgets.md); choose another with --id\n"
+        )
+    command = [sys.executable, "-m", "papernotes", "--notes-dir", str(notes), "new", *args]
+    with folder_lock(notes):  # another command writing: the note it writes appears meanwhile
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stderr is not None
+        first = proc.stderr.readline().decode()
+        other.parent.mkdir(exist_ok=True)
+        other.write_text(text, encoding="utf-8")
+    out, err = proc.communicate(timeout=60)
+    assert first == "waiting for another command writing into this notes directory...\n"
+    assert (proc.returncode, out, err.decode()) == (1, b"", refusal)
+    written = sorted(p.relative_to(notes).as_posix() for p in notes.rglob("widgets*.md"))
+    assert written == [other.relative_to(notes).as_posix()]  # one note for the paper
+
+
+@pytest.mark.parametrize("replaced_by", ["an edit", "a FIFO"])
+def test_an_append_waits_for_an_edit_and_never_for_a_fifo(tmp_path: Path, replaced_by: str) -> None:
+    """The MCP server's append took no lock: an edit by ``set`` or ``tag`` at the same time
+    (which reads, then writes under the lock) was refused because the append wrote between.
+    Now it waits for the edit, then appends to the edited note. It read the note with
+    ``read_bytes``: a FIFO put in its place hung it (and would now hold the lock)."""
+    import threading
+
+    from papernotes.disk.lock import folder_lock
+    from papernotes.edit.append import append_to_note
+    from papernotes.errors import PapernotesError
+
+    notes = make_kb(tmp_path)
+    note = notes / "kto.md"
+    if replaced_by == "a FIFO":
+        note.unlink()
+        os.mkfifo(note)
+        with pytest.raises(PapernotesError) as refused:
+            append_to_note(notes, note, "Questions", "Why?")
+        assert (
+            refused.value.message == f"{note}: cannot read: not a regular file (a FIFO or a device)"
+        )
+        return
+    held, errors = threading.Event(), []
+
+    def edit() -> None:  # as edit_notes does
+        with folder_lock(notes):
+            before = note.read_bytes()
+            held.set()
+            time.sleep(0.3)
+            try:
+                atomic_write(note, before.decode() + "\nEdited.\n", expected=before)
+            except WriteRefused as exc:
+                errors.append(exc.message)
+
+    thread = threading.Thread(target=edit)
+    thread.start()
+    held.wait(10)
+    append_to_note(notes, note, "Questions", "Why binary?")
+    thread.join()
+    assert errors == []
+    text = note.read_text(encoding="utf-8")
+    assert "Edited." in text and "Why binary?" in text
+
+
 # -- SIGKILL in the middle of a large import ------------------------------------------------------
 
 ENTRIES = 600

@@ -101,3 +101,14 @@ class Interrupted(PapernotesError):
     """The user stopped a long job (Ctrl-C); the message says what was kept."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+SHOWN_CHARS = 40  # of a long value quoted in a message
+
+
+def shown(text: str) -> str:
+    """``text`` quoted for a message; a long one cut short, with its length:
+    ``'1000000000…' (5,001 characters)``."""
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS] + '…'!r} ({len(text):,} characters)"

@@ -30,7 +30,7 @@ def create_note(
     spec = NewNote(
         title, note_id, arxiv, tuple(authors), tuple(tags), tuple(topics), tuple(aliases)
     )
-    path = create(kb.store, kb.lookup, spec)
+    path = create(kb.store, kb.lookup, spec, catch_up=kb.catch_up)
     warnings = []
     taxonomy = kb.store.taxonomy()
     for kind, given in (("topics", spec.topics), ("tags", spec.tags)):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from papernotes.cli.common import get_kb, get_store
+from papernotes.cli.common import get_kb
 from papernotes.cli.complete import complete_ref
 
 
@@ -18,8 +18,7 @@ def edit_and_check(ctx: click.Context, path: Path) -> None:
     from papernotes.errors import EXIT_NOT_FOUND
     from papernotes.render import safe
 
-    store = get_store(ctx)
-    edit(path, store.setting("editor"))
+    edit(path)
     kb = get_kb(ctx, warn_skipped=False)  # the index brought up to date: this note parsed again
     rel = indexed_path(kb, path)
     report = check(kb, [rel]) if rel is not None else check(kb, [], [path])
@@ -36,8 +35,8 @@ def edit_and_check(ctx: click.Context, path: Path) -> None:
 def edit_cmd(ctx: click.Context, ref: str) -> None:
     """Open a note in your editor, then check it.
 
-    The editor is `editor` in papernotes.toml, else $VISUAL, else $EDITOR; its value is split
-    into words like a shell would and run directly, never through a shell. Exit 1 when the
+    The editor is $VISUAL, else $EDITOR (never a setting of the notes folder); its value is
+    split into words like a shell would and run directly, never through a shell. Exit 1 when the
     note has errors after editing.
 
     \b

@@ -174,7 +174,8 @@ def mark_cmd(ctx: click.Context, target: str, status: str, when: str | None, dry
     """Mark the reading status of a note (or of every note a query matches).
 
     `read` also sets the read: date, to today unless the note has one, or to --date.
-    todo and done are understood. REF and queries as for `papernotes set`.
+    Other common names are understood (todo, done, finished, in progress).
+    REF and queries as for `papernotes set`.
 
     \b
     Examples:

@@ -54,12 +54,16 @@ def new_cmd(
     kb = get_kb(ctx)
     spec = NewNote(" ".join(title), note_id, arxiv, authors, tags, topics, aliases)
     _warn_outside_taxonomy(ctx, spec.topics, spec.tags)
-    path = create(store, kb.lookup, spec)
+    path = create(store, kb.lookup, spec, catch_up=kb.catch_up, on_wait=_waiting)
     click.echo(safe(display_path(path)))
     if edit:
         from papernotes.cli.edit import edit_and_check
 
         edit_and_check(ctx, path)
+
+
+def _waiting() -> None:
+    click.echo("waiting for another command writing into this notes directory...", err=True)
 
 
 def _warn_outside_taxonomy(

@@ -6,7 +6,8 @@ regular files inside the folder: a symlink may lead elsewhere inside it, not out
 ``template.md`` linked to a key file would be copied into a new note); never from a FIFO or a
 device (which can block forever or never end); and only up to :data:`MAX_FOLDER_FILE`. A path
 the settings name (``index``) must lie inside the folder or the user's cache folder: a cloned
-folder once made ordinary commands write note text into ``~/.ssh/authorized_keys``."""
+folder once made ordinary commands write note text into ``~/.ssh/authorized_keys``. Nor do
+they choose a program to run: ``editor`` is the user's alone (``$VISUAL``, ``$EDITOR``)."""
 
 from __future__ import annotations
 
@@ -89,8 +90,9 @@ def checked_settings(
     config: Mapping[str, Any], source: Path, root: Path
 ) -> tuple[dict[str, Any], list[str]]:
     """``config`` read from ``source`` for the notes folder ``root``, without the paths it may
-    not name, and a warning for each one left out."""
+    not name and the program it may not choose, and a warning for each one left out."""
     from papernotes.disk.store import cache_home
+    from papernotes.errors import shown
 
     checked = dict(config)
     notices = []
@@ -103,6 +105,13 @@ def checked_settings(
                 f"warning: {source}: index = {value!r} is outside the notes directory and the "
                 "cache folder; ignored (the index is kept in the cache folder)"
             )
+    if "editor" in checked:  # "editor = 'sh -c ...'" in a downloaded folder ran on `edit`
+        value = str(checked.pop("editor"))
+        quoted = repr(value) if len(value) <= 200 else shown(value)
+        notices.append(
+            f"warning: {source}: editor = {quoted} ignored: a notes folder does not choose a "
+            "program to run (set $VISUAL or $EDITOR)"
+        )
     return checked, notices
 
 

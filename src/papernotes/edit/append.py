@@ -74,8 +74,9 @@ def insert(note: str, body_line: int, heading: str, text: str) -> tuple[str, App
 
 def append_to_note(root: Path, path: Path, heading: str, text: str) -> Appended:
     """Add ``text`` under ``heading`` in the note at ``path`` (inside ``root``, the notes
-    directory), atomically; refused if the note changes meanwhile."""
-    from papernotes.note.frontmatter import FrontMatterError, split
+    directory), atomically, under the folder's lock (an edit by ``set`` or ``tag`` at the
+    same time is made first, then this); refused if the note changes meanwhile otherwise."""
+    from papernotes.disk.lock import folder_lock
 
     heading = heading.strip()
     if not heading.lstrip("#").strip():
@@ -90,10 +91,21 @@ def append_to_note(root: Path, path: Path, heading: str, text: str) -> Appended:
         raise UsageError("the text has control characters; only tabs and line breaks are allowed")
     if not inside(root, path):
         raise WriteRefused(f"{path}: outside the notes directory; not written")
+    with folder_lock(root):
+        return _append(path, heading, text)
+
+
+def _append(path: Path, heading: str, text: str) -> Appended:
+    from papernotes.disk.trust import read_note
+    from papernotes.note.frontmatter import FrontMatterError, split
+    from papernotes.note.parse import MAX_BYTES
+
     try:
-        original = path.read_bytes()
+        original = read_note(path, MAX_BYTES)  # a FIFO put in its place: refused, not waited on
     except OSError as exc:
         raise PapernotesError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(original) > MAX_BYTES:
+        raise WriteRefused(f"{path}: larger than {MAX_BYTES >> 20} MB; not a note, not changed")
     try:
         note = original.decode("utf-8")
     except UnicodeDecodeError:

@@ -1,9 +1,9 @@
 """Running the user's editor and browser: never through a shell.
 
-The editor is the ``editor`` setting of ``papernotes.toml`` (like git's ``core.editor``, it is
-the more specific choice), else ``$VISUAL``, else ``$EDITOR``. Its value is split into words the
-way a shell would (``code --wait``, ``"/Applications/My Editor/bin/edit" -w``) and run directly,
-so ``vim; rm -rf ~`` is a program name that does not exist, not two commands."""
+The editor is ``$VISUAL``, else ``$EDITOR``: the user's choice, never a notes folder's (its
+``papernotes.toml`` may come from anyone; see :mod:`papernotes.disk.trust`). Its value is split into
+words the way a shell would (``code --wait``, ``"/Applications/My Editor/bin/edit" -w``) and
+run directly, so ``vim; rm -rf ~`` is a program name that does not exist, not two commands."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ from pathlib import Path
 from papernotes.errors import ConfigError, PapernotesError, UsageError
 
 
-def editor_command(configured: str | None = None) -> list[str]:
-    """The editor's argv (without the file), from the config or the environment."""
+def editor_command() -> list[str]:
+    """The editor's argv (without the file), from the environment."""
     for origin, value in (
-        ("editor in papernotes.toml", configured),
         ("$VISUAL", os.environ.get("VISUAL")),
         ("$EDITOR", os.environ.get("EDITOR")),
     ):
@@ -30,15 +29,12 @@ def editor_command(configured: str | None = None) -> list[str]:
                 raise ConfigError(f"cannot read {origin} ({value!r}): {exc}") from None
             if argv:
                 return argv
-    raise ConfigError(
-        "no editor: set $VISUAL or $EDITOR (for example EDITOR=nano), "
-        'or editor = "..." in papernotes.toml'
-    )
+    raise ConfigError("no editor: set $VISUAL or $EDITOR (for example EDITOR=nano)")
 
 
-def edit(path: Path, configured: str | None = None) -> None:
+def edit(path: Path) -> None:
     """Open ``path`` in the editor and wait for it to finish."""
-    argv = [*editor_command(configured), str(path)]
+    argv = [*editor_command(), str(path)]
     try:
         completed = subprocess.run(argv, check=False)
     except FileNotFoundError:

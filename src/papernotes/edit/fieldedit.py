@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from papernotes.errors import NotFound, UsageError
+from papernotes.errors import NotFound, UsageError, shown
 from papernotes.note import normalize
 from papernotes.note.frontedit import EditError, KeyEdit, edit_text
 from papernotes.note.model import KNOWN_KEYS, Paper
@@ -69,7 +69,7 @@ def canonical_key(key: str) -> str:
     import re
 
     if not re.fullmatch(_KEY_NAME, key):
-        raise UsageError(f"not a key name: {normalize.shown(key)} (letters, digits, _ - .)")
+        raise UsageError(f"not a key name: {shown(key)} (letters, digits, _ - .)")
     low = key.lower()
     if low in KNOWN_KEYS:
         return low
@@ -80,7 +80,7 @@ def assignment(text: str) -> Op:
     """``key=value`` -> a checked ``set`` operation."""
     key, sep, value = text.partition("=")
     if not sep:
-        raise UsageError(f"expected KEY=VALUE, got {normalize.shown(text)}")
+        raise UsageError(f"expected KEY=VALUE, got {shown(text)}")
     name = canonical_key(key.strip())
     if not value.strip():
         raise UsageError(f"{name}: empty value (to remove the key: papernotes unset {name})")
@@ -103,7 +103,7 @@ def item_ops(name: str, words: Sequence[str]) -> list[Op]:
     for word in words:
         sign, text = (word[0], word[1:]) if word[:1] in "+-" else ("+", word)
         if not text.strip():
-            raise UsageError(f"{name}: empty item {normalize.shown(word)}")
+            raise UsageError(f"{name}: empty item {shown(word)}")
         (adds if sign == "+" else removes).append(text)
     ops = []
     if adds:

@@ -7,6 +7,7 @@ the body and in text values of the front matter (Obsidian's Templates plugin use
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from papernotes.disk.notefiles import display_path
 from papernotes.disk.store import TEMPLATE_NAME, Store
 from papernotes.disk.write import atomic_write, inside, slugify
-from papernotes.errors import ConfigError, UsageError, WriteRefused
+from papernotes.errors import ConfigError, Diagnostic, UsageError, WriteRefused
 from papernotes.note import normalize
 from papernotes.note.model import KNOWN_KEYS, Paper
 
@@ -97,8 +99,14 @@ def _front_matter(meta: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def render(spec: NewNote, template: str | None = None, today: dt.date | None = None) -> str:
-    """The text of the new note for ``spec`` from ``template`` (the default one if None)."""
+def render(
+    spec: NewNote,
+    template: str | None = None,
+    today: dt.date | None = None,
+    source: str = TEMPLATE_NAME,
+) -> str:
+    """The text of the new note for ``spec`` from ``template`` (the default one if None;
+    ``source`` names it in messages)."""
     from papernotes.note.frontmatter import FrontMatterError, load, split
 
     title = " ".join(spec.title.split())
@@ -126,7 +134,7 @@ def render(spec: NewNote, template: str | None = None, today: dt.date | None = N
             raise FrontMatterError(1, "use YAML front matter (---) in a template")
         meta = {str(k): _fill(v, values) for k, v in load(part).items()}
     except FrontMatterError as exc:
-        raise ConfigError(f"{TEMPLATE_NAME}:{exc.line}: {exc.message}") from None
+        raise ConfigError(f"{source}:{exc.line}: {exc.message}") from None
     meta = {k: normalize.plain(v) for k, v in meta.items()}
     meta.pop("id", None)  # the file name is the id
     meta["title"] = title
@@ -148,8 +156,10 @@ def render(spec: NewNote, template: str | None = None, today: dt.date | None = N
         if not meta.get("year"):
             meta["year"] = _year_of(arxiv)
     for key in ("published", "read", "added"):
-        if isinstance(meta.get(key), str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta[key]):
-            meta[key] = dt.date.fromisoformat(meta[key])  # written as a YAML date, unquoted
+        value = meta.get(key)
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            with contextlib.suppress(ValueError):  # no such day: the note's check says so
+                meta[key] = dt.date.fromisoformat(value)  # written as a YAML date, unquoted
     body = _fill(part.body, values)
     return f"---\n{_front_matter(meta)}---\n{body}"
 
@@ -168,36 +178,83 @@ def in_papers(papers: Sequence[Paper]) -> Lookup:
     return find
 
 
-def create(store: Store, find: Lookup, spec: NewNote, today: dt.date | None = None) -> Path:
+def create(
+    store: Store,
+    find: Lookup,
+    spec: NewNote,
+    today: dt.date | None = None,
+    *,
+    catch_up: Callable[[], object] | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> Path:
     """Write the new note into the notes directory; refuse when its file, id or arXiv id is
     taken (``find(kind, value)``: the notes with that ``id`` or ``arxiv``, such as
-    :meth:`papernotes.engine.kb.KnowledgeBase.lookup`). Returns the path written."""
-    from papernotes.disk.trust import read_folder_file
+    :meth:`papernotes.engine.kb.KnowledgeBase.lookup`). Returns the path written.
+
+    The checks and the write are made under the folder's lock, as an import's and an edit's
+    (:func:`papernotes.disk.lock.folder_lock`; ``on_wait`` is called if another holds it), after
+    ``catch_up()`` has brought what ``find`` reads up to date (such as
+    :meth:`papernotes.engine.kb.KnowledgeBase.catch_up`): two ``new`` at once for one paper, or a
+    ``new`` beside an import of it, cannot both write a note."""
+    from papernotes.disk.lock import folder_lock
     from papernotes.note.parse import parse_text
 
     ident = note_id(spec)
     path = store.root / f"{ident}.md"
     if not inside(store.root, path):  # the slug cannot escape, but be sure
         raise WriteRefused(f"{path}: outside the notes directory; not written")
-    for paper in find("id", ident):
-        raise WriteRefused(
-            f"a note with id {ident!r} exists ({paper.path}); choose another with --id"
-        )
-    template_path = store.root / TEMPLATE_NAME
-    data = read_folder_file(template_path, store.root)  # not through a symlink out, no FIFO
-    template = None
-    if data is not None:
-        try:
-            template = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{template_path}: cannot read the template: {exc}") from None
-    text = render(spec, template, today)
+    template = _template(store)
+    source = display_path(store.root / TEMPLATE_NAME)
+    text = render(spec, template, today, source)
     result = parse_text(text, f"{ident}.md", stem=ident)
     if result.paper is None:
-        problems = "; ".join(f"line {d.line}: {d.message}" for d in result.errors)
-        raise ConfigError(f"{TEMPLATE_NAME} gives an invalid note: {problems}")
-    if result.paper.arxiv:
-        for paper in find("arxiv", result.paper.arxiv):
-            raise WriteRefused(f"arXiv:{paper.arxiv} already has a note: {paper.id} ({paper.path})")
-    atomic_write(path, text, create=True)
+        raise ConfigError(_invalid(result.errors, text, template, source))
+    with folder_lock(store.root, on_wait):
+        if catch_up is not None:
+            catch_up()
+        for paper in find("id", ident):
+            raise WriteRefused(
+                f"a note with id {ident!r} exists ({paper.path}); choose another with --id"
+            )
+        if result.paper.arxiv:
+            for paper in find("arxiv", result.paper.arxiv):
+                message = f"arXiv:{paper.arxiv} already has a note: {paper.id} ({paper.path})"
+                raise WriteRefused(message)
+        atomic_write(path, text, create=True)
     return path
+
+
+def _invalid(errors: Sequence[Diagnostic], text: str, template: str | None, source: str) -> str:
+    """Why the note made from the template ``source`` is not valid, at the template's lines
+    (its keys are written in another order, its comments left out): a value of the template
+    that its key cannot use (``read: 2024-02-30``) is the template's problem."""
+    from papernotes.note.frontmatter import FrontMatterError, split
+    from papernotes.note.parse import key_lines
+
+    where: dict[str, int] = {}
+    if template is not None:
+        with contextlib.suppress(FrontMatterError):  # render() read it: it can be split
+            where = key_lines(split(template.removeprefix("\ufeff").replace("\r\n", "\n")))
+    written = {line: key for key, line in key_lines(split(text)).items()}
+    problems = []
+    for error in errors:
+        line = where.get(written.get(error.line, ""))
+        if line is not None:
+            problems.append(f"{source}:{line}: {error.message}")
+        else:  # not a value of the template: the title or an option
+            problems.append(f"the new note would be invalid: line {error.line}: {error.message}")
+    return "; ".join(problems) + "; no note written"
+
+
+def _template(store: Store) -> str | None:
+    """The text of the folder's ``template.md``, or None when there is none."""
+    from papernotes.disk.trust import read_folder_file
+
+    template_path = store.root / TEMPLATE_NAME
+    data = read_folder_file(template_path, store.root)  # not through a symlink out, no FIFO
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{template_path}: cannot read the template: {exc}") from None

@@ -185,25 +185,43 @@ def _line(data: object, key: str) -> int:
     return line if type(line) is int else 1
 
 
-def _typos(kb: KnowledgeBase) -> list[Diagnostic]:
-    """Keys papernotes does not know that look like one it knows (``autors``)."""
+def _body_line(data: object) -> int:
+    """The first line of the body in a stored record (1 when unknown)."""
+    try:
+        line = json.loads(str(data))["body_line"]
+    except (ValueError, KeyError, TypeError):
+        return 1
+    return line if type(line) is int else 1
+
+
+def _typo_like(keys: Iterable[str]) -> dict[str, str]:
+    """Each of ``keys`` that papernotes does not know but that looks like a key it knows
+    (``autors``), with that key."""
     from rapidfuzz import fuzz, process
 
     from papernotes.note.parse import SYNONYMS
 
+    choices = [*KNOWN_KEYS, *SYNONYMS]
+    close: dict[str, str] = {}
+    for key in keys:
+        if key.lower() in choices:
+            continue  # a known key whose value was kept as text: its own warning says why
+        match = process.extractOne(
+            key.lower(), choices, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
+        )
+        if match:
+            close[key] = SYNONYMS.get(match[0], match[0])
+    return close
+
+
+def _typos(kb: KnowledgeBase) -> list[Diagnostic]:
+    """Front-matter keys papernotes does not know that look like one it knows (``autors``).
+    Inline fields of the body (``Publisher:: ...``) are the user's own keys, never typos: a
+    key is in the front matter when its line is above the body."""
     names = kb.index.read(
         lambda conn: [str(n) for (n,) in conn.execute("SELECT DISTINCT name FROM extras")]
     )
-    choices = [*KNOWN_KEYS, *SYNONYMS]
-    close: dict[str, str] = {}
-    for name in names:
-        if name.lower() in choices:
-            continue  # a known key whose value was kept as text: its own warning says why
-        match = process.extractOne(
-            name.lower(), choices, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
-        )
-        if match:
-            close[name] = SYNONYMS.get(match[0], match[0])
+    close = _typo_like(names)
     if not close:
         return []
     rows = kb.index.read(
@@ -214,40 +232,30 @@ def _typos(kb: KnowledgeBase) -> list[Diagnostic]:
             (json.dumps(sorted(close)),),
         ).fetchall()
     )
-    return [
-        Diagnostic(
-            str(path),
-            _line(data, str(name)),
-            "warning",
-            f"unknown key {name!r}: did you mean {close[str(name)]!r}?",
-        )
-        for name, path, data in rows
-    ]
+    out: list[Diagnostic] = []
+    for name, path, data in rows:
+        line = _line(data, str(name))
+        if line < _body_line(data):
+            message = f"unknown key {name!r}: did you mean {close[str(name)]!r}?"
+            out.append(Diagnostic(str(path), line, "warning", message))
+    return out
 
 
 def _parsed(kb: KnowledgeBase | None, path: Path) -> list[Diagnostic]:
     """The problems of a note file the index does not hold: its own, its unknown keys like
     known ones, and (with an index) its links to nowhere."""
-    from rapidfuzz import fuzz, process
-
     from papernotes.engine.links import resolve
-    from papernotes.note.parse import SYNONYMS, parse_file
+    from papernotes.note.parse import parse_file
 
     result = parse_file(path, display_path(path))
     out = list(result.diagnostics)
     paper = result.paper
     if paper is None:
         return out
-    choices = [*KNOWN_KEYS, *SYNONYMS]
-    for key in paper.extra:
-        if key.lower() in choices:
-            continue
-        match = process.extractOne(
-            key.lower(), choices, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
-        )
-        if match:
-            message = f"unknown key {key!r}: did you mean {SYNONYMS.get(match[0], match[0])!r}?"
-            out.append(Diagnostic(paper.path, paper.line_of(key), "warning", message))
+    front = [key for key in paper.extra if paper.line_of(key) < paper.body_line]
+    for key, known in _typo_like(front).items():
+        message = f"unknown key {key!r}: did you mean {known!r}?"
+        out.append(Diagnostic(paper.path, paper.line_of(key), "warning", message))
     if kb is None:
         return out
     for target in paper.related:

@@ -24,7 +24,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +79,7 @@ class RefreshReport:
     removed: int = 0
     failed: int = 0  # parsed notes that have errors (not indexed)
     # note files and folders whose names are not UTF-8, seen by the scan (None: no scan)
-    undecodable: list[str] | None = None
+    undecodable: list[str] | None = field(default=None, compare=False)
 
     @property
     def changed(self) -> int:

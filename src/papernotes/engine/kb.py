@@ -70,6 +70,18 @@ class KnowledgeBase:
             key = normalize.fold(value.strip())
         return self.index.papers(self.index.lookup(kind, key))
 
+    def catch_up(self) -> None:
+        """Read the notes as they are now: the index brought up to date again (a command that
+        writes under the folder's lock then sees what another wrote while it waited)."""
+        import sqlite3
+
+        from papernotes.engine.index import failure
+
+        try:
+            self.index.refresh()
+        except sqlite3.Error as exc:  # healed when the command opened it: not again now
+            raise failure(self.index, exc) from None
+
     @property
     def problems(self) -> list[Diagnostic]:
         """Why notes were left out: one error per problem (``papernotes check`` says more)."""

@@ -147,12 +147,9 @@ def _paper(entry: Element) -> Paper | None:
     ]
     published = _date(_text(entry, "atom:published"))
     primary = entry.find("arxiv:primary_category", _NS)
-    categories = [primary.get("term", "")] if primary is not None else []
-    for category in entry.findall("atom:category", _NS):
-        term = category.get("term", "")
-        if term and term not in categories:
-            categories.append(term)
-    categories = [c for c in categories if c]
+    terms = [primary.get("term", "")] if primary is not None else []
+    terms += [category.get("term", "") for category in entry.findall("atom:category", _NS)]
+    categories = list(dict.fromkeys(term for term in terms if term))  # linear: an API's answer
     doi = _text(entry, "arxiv:doi").split()
     journal = _text(entry, "arxiv:journal_ref")
     abstract = _text(entry, "atom:summary")

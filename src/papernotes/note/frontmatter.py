@@ -175,7 +175,7 @@ _PRINTABLE_INT = 10**MAX_DIGITS  # ints from here on have more digits than Pytho
 
 
 def _kept(loader: Any, node: Any, why: str) -> str:
-    from papernotes.note.normalize import shown
+    from papernotes.errors import shown
 
     text = str(node.value)
     loader.problems.append((node.start_mark.line, f"{shown(text)} is {why}; taken as text"))

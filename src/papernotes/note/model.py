@@ -12,7 +12,7 @@ from papernotes.note import sections
 
 # Bump when the same file would parse differently (parse.py); the index then rebuilds itself.
 # It lives here, not in parse.py, so that checking the index needs no YAML import.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 STATUSES = ("to-read", "reading", "read", "skimmed")
 

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
+from papernotes.errors import shown
 from papernotes.note.model import STATUSES
 
 _NEW_ARXIV = r"\d{4}\.\d{4,5}"
@@ -127,12 +128,22 @@ def rating(value: Any) -> int:
     return number
 
 
+# What reading lists, Notion boards, Goodreads shelves and note templates call the statuses
+# (spaces and "_" read as "-", case ignored): "Finished" is read, "In progress" reading.
+STATUS_SYNONYMS = {
+    **dict.fromkeys(("done", "finished", "complete", "completed"), "read"),
+    **dict.fromkeys(("in-progress", "inprogress", "currently-reading", "started"), "reading"),
+    **dict.fromkeys(("toread", "todo", "to-do", "unread", "not-read", "not-started"), "to-read"),
+    **dict.fromkeys(("want-to-read", "backlog"), "to-read"),
+    "skim": "skimmed",
+}
+
+
 def status(value: Any) -> str:
-    """One of to-read, reading, read, skimmed (``to read``, ``TODO`` and ``unread`` -> to-read)."""
+    """One of to-read, reading, read, skimmed, or a common other name of one
+    (:data:`STATUS_SYNONYMS`: ``finished`` -> read, ``In progress`` -> reading)."""
     text = re.sub(r"[\s_]+", "-", _text(value).strip().lower())
-    text = {"toread": "to-read", "todo": "to-read", "unread": "to-read", "done": "read"}.get(
-        text, text
-    )
+    text = STATUS_SYNONYMS.get(text, text)
     if text not in STATUSES:
         choices = ", ".join(STATUSES)
         raise ValueError(f"unknown status {shown(_text(value))} (expected one of {choices})")
@@ -234,17 +245,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):  # NaN and .inf are not JSON
         return None
     return value
-
-
-SHOWN_CHARS = 40  # of a long value quoted in a message
-
-
-def shown(text: str) -> str:
-    """``text`` quoted for a message; a long one cut short, with its length:
-    ``'1000000000…' (5,001 characters)``."""
-    if len(text) <= SHOWN_CHARS:
-        return repr(text)
-    return f"{text[:SHOWN_CHARS] + '…'!r} ({len(text):,} characters)"
 
 
 def _text(value: Any) -> str:

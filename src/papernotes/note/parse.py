@@ -192,7 +192,7 @@ def parse_text(
         meta = load(part, kept)
     except FrontMatterError as exc:
         return _fail(path, exc.line, exc.message)
-    draft = Draft(path, part, "error" if strict else "warning", _key_lines(part))
+    draft = Draft(path, part, "error" if strict else "warning", key_lines(part))
     return _build(draft, meta, default_id, kept, understand)
 
 
@@ -207,7 +207,9 @@ def _fail(path: str, line: int, message: str) -> ParseResult:
     return ParseResult(None, (Diagnostic(path, line, "error", message),))
 
 
-def _key_lines(part: Split) -> dict[str, int]:
+def key_lines(part: Split) -> dict[str, int]:
+    """The line where each top-level key of front matter ``part`` starts (the first, when
+    one is written twice)."""
     pattern = _TOML_KEY if part.kind == "toml" else _YAML_KEY
     lines: dict[str, int] = {}
     for offset, line in enumerate(part.meta_text.split("\n")):

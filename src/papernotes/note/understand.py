@@ -149,7 +149,8 @@ def _split_heading(draft: Draft, text: str) -> bool:
 
 def derive(draft: Draft) -> None:
     """Fields that follow from others: the abstract from the ``## Abstract`` section, the
-    day added from ``date:``, status ``read`` from a read date when no status is given."""
+    day added from ``date:``, status ``read`` from a read date when no status is given, the
+    year from a tag that is one."""
     fields, part = draft.fields, draft.part
     if "abstract" not in fields:
         found = sections.abstract_section(part.body)
@@ -162,6 +163,30 @@ def derive(draft: Draft) -> None:
     has_status = any(key.lower() == "status" for key in draft.extra)
     if "status" not in fields and not has_status and fields.get("read"):
         fields["status"] = "read"
+    _year_from_tags(draft)
+
+
+def _year_from_tags(draft: Draft) -> None:
+    """Jekyll blogs of paper notes tag a note with the paper's year (papers-I-read: all 145
+    notes, ``tags: ['2015', 'ICCV 2015', VQA]``, and no year key): a note with no year and
+    no ``published`` date (as a field, as text kept from a bad value, or inline) takes the
+    year of its one tag that is a year. Two such tags say nothing. (Obsidian refuses a tag
+    of digits only, so ``#2023`` is no vault's "read in 2023" tag.)"""
+    fields = draft.fields
+    if "year" in fields or "published" in fields:
+        return
+    if any(key.lower() in ("year", "published") for key in draft.extra):
+        return
+    found: set[int] = set()
+    for tag in fields.get("tags", ()):
+        if len(tag) == 4:
+            try:
+                found.add(normalize.year(tag))
+            except ValueError:
+                continue
+    if len(found) == 1:
+        fields["year"] = found.pop()
+        draft.key_lines.setdefault("year", draft.line_of("tags"))
 
 
 def _added_from_date(draft: Draft) -> None:

@@ -192,7 +192,7 @@ def plan_import(candidates: Iterable[Paper | Candidate], root: Path) -> ImportPl
         target = _load(note_path, root, plan.problems)
         if target is not None:
             index.add(target)
-    order: list[_Target] = []
+    order: dict[_Target, None] = {}
     for item in candidates:
         candidate = item if isinstance(item, Candidate) else Candidate(item)
         target = index.match(candidate.paper)
@@ -210,8 +210,7 @@ def plan_import(candidates: Iterable[Paper | Candidate], root: Path) -> ImportPl
                     target.added.extend(a for a in merged.added if a not in target.added)
                     index.add(target)
         target.candidates.append(candidate)
-        if target not in order:
-            order.append(target)
+        order[target] = None  # its first place (a list searched for it: minutes on 100,000)
     plan.actions = [_action(t) for t in order]
     return plan
 

@@ -281,15 +281,17 @@ def display_name(person: Any) -> str:
 
 
 def _people(persons: Iterable[Any]) -> tuple[list[str], bool]:
-    names: list[str] = []
+    """The names of ``persons``, each once (in linear time: a list compared with every name
+    kept took minutes on 100,000 authors), and whether the list ends "and others"."""
+    names: dict[str, None] = {}
     others = False
     for person in persons:
         name = display_name(person)
         if name.casefold() in ("others", "et al.", "et al"):
             others = True
-        elif name and name not in names:
-            names.append(name)
-    return names, others
+        elif name:
+            names[name] = None
+    return list(names), others
 
 
 def _dates(fields: Mapping[str, str], warnings: list[str]) -> tuple[int | None, str | None]:
@@ -372,12 +374,8 @@ def _tags(keywords: str) -> list[str]:
     inside one keyword as ``;`` (``Models; Statistical``); others use ``;`` alone."""
     text = to_unicode(keywords)
     separator = "," if "," in text else ";"
-    tags: list[str] = []
-    for word in text.split(separator):
-        tag = normalize.obsidian_tag(word)
-        if tag and tag not in tags:
-            tags.append(tag)
-    return tags
+    tags = (normalize.obsidian_tag(word) for word in text.split(separator))
+    return list(dict.fromkeys(tag for tag in tags if tag))  # each once, in linear time
 
 
 def _from_pybtex_error(error: Any, lines: Mapping[str, list[int]]) -> Problem:
