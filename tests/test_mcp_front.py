@@ -620,11 +620,14 @@ def test_a_client_session_before_and_after_the_sdk_is_loaded(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_papernotes_mcp_exits_when_the_client_leaves_during_start_up(tmp_path: Path) -> None:
     notes = make_kb(tmp_path / "kb")
+    started = time.monotonic()
     process = gated_server(notes, tmp_path)  # the SDK is never imported: no gate
     out, err = process.communicate(
         initialize() + INITIALIZED + request(2, "tools/list"), timeout=60
     )
     assert process.returncode == 0, err
+    # nor is a watcher started (stopping one that is still starting waited 5 s for it)
+    assert time.monotonic() - started < 4
     assert [json.loads(a)["id"] for a in out.splitlines()] == [1, 2]
     assert err == b""
 

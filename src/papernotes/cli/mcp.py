@@ -53,7 +53,7 @@ def mcp_cmd(ctx: click.Context, allow_write: bool, port: int | None) -> None:
     front = None if fds is None else Front(allow_write, *fds)
     if front is not None:  # it answers the session's opening while the SDK is imported
         threading.Thread(target=_import_sdk, args=(front,), daemon=True).start()
-    live = LiveKnowledgeBase(store)
+    live = LiveKnowledgeBase(store, defer_watcher=True)
     threading.Thread(target=live.warm, daemon=True).start()  # while the SDK is imported
     wire = None
     if front is not None:
@@ -67,8 +67,9 @@ def mcp_cmd(ctx: click.Context, allow_write: bool, port: int | None) -> None:
         raise ConfigError(
             f"papernotes mcp needs the MCP SDK ({exc}): pip install 'papernotes[mcp]'"
         ) from None
-    # after the import, not during it: on two cores the two would slow each other down, and
+    # after the import, not during it: on two cores they would slow each other down, and
     # a client takes a while between its handshake and its first call
+    live.start_watcher()
     threading.Thread(target=live.load_model, daemon=True).start()
     serve(live, allow_write=allow_write, port=port, wire=wire)
 
