@@ -142,21 +142,23 @@ class Opening:
 
     def take(self, line: bytes) -> tuple[bytes | None, bool]:
         """(the answer to write, if the front answers ``line``; whether the SDK reads it)."""
-        if not self.deferring:
-            message = parse(line)
-            if message is not None and "id" not in message:
-                if self.version is not None:
-                    return None, True  # a notification: the SDK's, and the front goes on
-            elif message is not None:
-                result = self._result(message["method"], message.get("params"))
-                if result is not None:
-                    answer = frame(message["id"], result)
-                    if message["method"] != "initialize":
-                        return answer, False
-                    self.initialize_answer = answer
-                    return answer, True
+        if self.deferring:
+            return None, True
+        message = parse(line)
+        if message is not None and "id" not in message and self.version is not None:
+            return None, True  # a notification: the SDK's, and the front goes on
+        if message is None or "id" not in message:
+            result = None
+        else:
+            result = self._result(message["method"], message.get("params"))
+        if message is None or result is None:
             self.deferring = True
-        return None, True
+            return None, True
+        answer = frame(message["id"], result)
+        if message["method"] != "initialize":
+            return answer, False
+        self.initialize_answer = answer
+        return answer, True  # the SDK reads it again, to initialize its session
 
     def _result(self, method: str, params: dict[str, Any] | None) -> dict[str, Any] | None:
         if self.version is None:
