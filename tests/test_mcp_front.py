@@ -257,6 +257,7 @@ LEFT_TO_THE_SDK = {
     "icons": initialize(clientInfo={"name": "t", "version": "1", "icons": []}),
     "a number as a capability": initialize(capabilities={"roots": 1}),
     "listChanged not a boolean": initialize(capabilities={"roots": {"listChanged": "yes"}}),
+    "listChanged elsewhere": initialize(capabilities={"experimental": {"listChanged": False}}),
     "null capability": initialize(capabilities={"sampling": None}),
     "too deep": initialize(capabilities=json.loads('{"a":' * 8 + "{}" + "}" * 8)),
     "too long": initialize(clientInfo={"name": "t" * 70_000, "version": "1"}),

@@ -204,7 +204,7 @@ def parse(line: bytes) -> dict[str, Any] | None:
 
 def handshake(params: dict[str, Any] | None) -> str | None:
     """The protocol version of an ``initialize`` whose params the SDK accepts (the shapes
-    clients send: capabilities as objects, ``listChanged`` flags), else None."""
+    clients send: capabilities as objects, the roots' ``listChanged`` flag), else None."""
     if params is None or set(params) != {"protocolVersion", "capabilities", "clientInfo"}:
         return None
     version, info = params["protocolVersion"], params["clientInfo"]
@@ -214,16 +214,20 @@ def handshake(params: dict[str, Any] | None) -> str | None:
         return None
     if not all(isinstance(v, str) for v in info.values()):
         return None
-    return version if _capabilities(params["capabilities"], 0) else None
+    capabilities = params["capabilities"]
+    roots = capabilities.get("roots") if isinstance(capabilities, dict) else None
+    if isinstance(roots, dict) and isinstance(roots.get("listChanged"), bool):
+        roots = {k: v for k, v in roots.items() if k != "listChanged"}
+        capabilities = {**capabilities, "roots": roots}
+    return version if _objects(capabilities, 0) else None
 
 
-def _capabilities(value: Any, depth: int) -> bool:
+def _objects(value: Any, depth: int) -> bool:
+    """Whether ``value`` is an object of objects, at most 6 deep (as ``experimental`` and
+    every capability the SDK knows accept)."""
     if not isinstance(value, dict) or depth > 6:
         return False
-    return all(
-        isinstance(item, bool) if key == "listChanged" else _capabilities(item, depth + 1)
-        for key, item in value.items()
-    )
+    return all(_objects(item, depth + 1) for item in value.values())
 
 
 def _plain_id(value: Any) -> bool:
