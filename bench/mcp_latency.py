@@ -3,8 +3,11 @@
 Two measures (issue 15), each the median of several runs:
 
 - start-up, on the shipped notes: from spawning ``papernotes mcp`` to the answer of
-  ``initialize``, and to the answer of the first tool call (a search), index already built (as
-  after any earlier command) and, separately, with no index yet;
+  ``initialize``, of the first ``tools/list`` (both given by the front while the SDK is
+  imported: :mod:`papernotes.assistant.mcp_front`), and of the first tool call (a search,
+  the SDK's),
+  index already built (as after any earlier command) and, separately, with no index yet; and
+  the same with the front off (``PAPERNOTES_MCP_FRONT=0``: the SDK answers everything);
 - warm calls, on the 10,000-note corpus of :mod:`corpus`: search (several kinds of query),
   get_note and list_notes in one session, timed from the client's request to its answer.
 
@@ -45,8 +48,8 @@ def params(notes: Path, env: dict[str, str], papernotes: str) -> StdioServerPara
 
 async def startup(
     notes: Path, env: dict[str, str], papernotes: str, mode: str = "auto"
-) -> tuple[float, float]:
-    """(ms to the answer of initialize, ms to the answer of the first search), from spawn."""
+) -> tuple[float, float, float]:
+    """ms from spawn to the answers of initialize, of tools/list and of the first search."""
     started = time.perf_counter()
     async with (
         stdio_client(params(notes, env, papernotes), errlog=sys.stderr) as (read, write),
@@ -54,10 +57,12 @@ async def startup(
     ):
         await session.initialize()
         ready = time.perf_counter()
+        await session.list_tools()
+        listed = time.perf_counter()
         result = await session.call_tool("search", {"query": "dpo", "limit": 5, "mode": mode})
         answered = time.perf_counter()
         assert not result.is_error, result.content
-    return (ready - started) * 1e3, (answered - started) * 1e3
+    return (ready - started) * 1e3, (listed - started) * 1e3, (answered - started) * 1e3
 
 
 async def warm_calls(
@@ -136,18 +141,23 @@ def main(argv: list[str] | None = None) -> int:
         ]
         asyncio.run(startup(args.notes, env, args.papernotes))  # builds the index and vectors
         shown = f"{sum(1 for _ in args.notes.glob('*.md'))} notes"
-        for mode, how in (("lexical", "by words"), ("auto", "by words and meaning")):
-            warm = [
-                asyncio.run(startup(args.notes, env, args.papernotes, mode))
-                for _ in range(args.runs)
-            ]
-            if mode == "lexical":
-                ready = [w[0] for w in warm]
-                lines.append(row(f"start-up to `initialize` answered ({shown})", ready))
+        alone = {**env, "PAPERNOTES_MCP_FRONT": "0"}
+        kinds = {"lexical": (env, "lexical"), "auto": (env, "auto"), "alone": (alone, "lexical")}
+        runs: dict[str, list[tuple[float, float, float]]] = {kind: [] for kind in kinds}
+        for _ in range(args.runs):  # interleaved, so that each kind meets the same load
+            for kind, (environ, mode) in kinds.items():
+                runs[kind].append(asyncio.run(startup(args.notes, environ, args.papernotes, mode)))
+        for i, what in enumerate(("`initialize`", "first `tools/list`")):
+            label = f"start-up to {what} answered ({shown}; by the front)"
+            lines.append(row(label, [r[i] for r in runs["lexical"]], "< 300 ms", 300))
+        for kind, how in (("lexical", "by words"), ("auto", "by words and meaning")):
             label = f"start-up to first search {how} answered ({shown}, index built)"
-            lines.append(row(label, [w[1] for w in warm], "< 300 ms", 300))
+            lines.append(row(label, [r[2] for r in runs[kind]]))
         label = f"start-up to first search by words answered ({shown}, no index)"
-        lines.append(row(label, [c[1] for c in cold]))
+        lines.append(row(label, [c[2] for c in cold]))
+        for i, what in enumerate(("`initialize`", "first `tools/list`", "first search by words")):
+            label = f"front off (`PAPERNOTES_MCP_FRONT=0`): start-up to {what} answered"
+            lines.append(row(label, [r[i] for r in runs["alone"]]))
 
         use_arxiv = not args.synthetic and corpus.ARXIV.exists()
         source = "arxiv" if use_arxiv else "synthetic"

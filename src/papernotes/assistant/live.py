@@ -30,17 +30,29 @@ T = TypeVar("T")
 class LiveKnowledgeBase:
     """The notes of ``store``, refreshed before each :meth:`call`."""
 
-    def __init__(self, store: Store, watch: bool = True) -> None:
+    def __init__(self, store: Store, watch: bool = True, defer_watcher: bool = False) -> None:
+        """With ``defer_watcher``, the watcher is started by :meth:`start_watcher` (by
+        ``papernotes mcp`` once the SDK is imported: a Python starting beside that import
+        slows it on two cores, and a client that leaves at once need not wait for it)."""
         self.store = store
         self._lock = threading.Lock()
         self._watch = watch
         self._child: subprocess.Popen[bytes] | None = None
-        if watch:
-            from papernotes.watcher.watchrun import start_child
-
-            self._child = start_child(store)
         self._index: Index | None = None
         self._reported = 0  # notices of the index already handed out
+        if not defer_watcher:
+            self.start_watcher()
+
+    def start_watcher(self) -> None:
+        """Start a watcher of the notes as this process's child (``watch``), unless one
+        serves them already."""
+        if not self._watch:
+            return
+        from papernotes.watcher.watchrun import start_child
+
+        with self._lock:
+            if self._child is None:
+                self._child = start_child(self.store)
 
     @property
     def watched(self) -> bool:

@@ -6,7 +6,8 @@ on a :class:`papernotes.assistant.live.LiveKnowledgeBase` (refreshed before each
 thread. Every failure of a call is a tool error carrying the command line's message; nothing a
 client sends, or a note holds, stops the server. Write tools are listed, and run, only when
 the server was started with ``--allow-write``. This is the only module that imports the SDK
-(about half a second of imports), and only ``papernotes mcp`` imports it."""
+(0.6 s or more of imports), and only ``papernotes mcp`` imports it; over stdio,
+:mod:`papernotes.assistant.mcp_front` answers the opening of a session meanwhile."""
 
 from __future__ import annotations
 
@@ -15,30 +16,23 @@ import json
 import re
 import sys
 import traceback
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, unquote
 
+import anyio
 import mcp.types as types
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 
-from papernotes import __version__
+from papernotes.assistant import mcp_front
 from papernotes.assistant.live import LiveKnowledgeBase
-from papernotes.assistant.mcp_catalog import (
-    BY_NAME,
-    INSTRUCTIONS,
-    PROMPTS,
-    PROMPTS_BY_NAME,
-    TOOLS,
-    ToolSpec,
-    check_arguments,
-)
+from papernotes.assistant.mcp_catalog import BY_NAME, INSTRUCTIONS, PROMPTS_BY_NAME, check_arguments
+from papernotes.assistant.mcp_front import NOTE_URI, SERVER_INFO, Wire
 from papernotes.assistant.mcp_tools import error_text
 from papernotes.engine.kb import KnowledgeBase
 from papernotes.errors import PapernotesError
 
-NOTE_URI = "papernotes://note/"
 RESOURCE_PAGE = 500  # notes per page of resources/list
 MAX_RESOURCE_BYTES = 1_000_000
 # JSON leaves these raw; written as \u escapes they decode to the same text (as in --format json)
@@ -63,13 +57,12 @@ class NotesServer:
     def __init__(self, live: LiveKnowledgeBase, allow_write: bool = False) -> None:
         self.live = live
         self.allow_write = allow_write
-        self.tools = [t for t in TOOLS if allow_write or not t.write]
 
     def server(self) -> Server[Any]:
         return Server(
-            "papernotes",
-            version=__version__,
-            title="papernotes",
+            SERVER_INFO["name"],
+            version=SERVER_INFO["version"],
+            title=SERVER_INFO["title"],
             instructions=INSTRUCTIONS,
             on_list_tools=self.list_tools,
             on_call_tool=self.call_tool,
@@ -86,8 +79,10 @@ class NotesServer:
 
     # -- tools ------------------------------------------------------------------------------------
 
+    # the lists are the front's, which answers them while the SDK is imported (mcp_front)
+
     async def list_tools(self, ctx: Any, params: Any) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=[_tool(t) for t in self.tools])
+        return types.ListToolsResult.model_validate(mcp_front.tools_result(self.allow_write))
 
     async def call_tool(
         self, ctx: Any, params: types.CallToolRequestParams
@@ -144,14 +139,7 @@ class NotesServer:
     async def list_resource_templates(
         self, ctx: Any, params: Any
     ) -> types.ListResourceTemplatesResult:
-        template = types.ResourceTemplate(
-            uri_template=NOTE_URI + "{id}",
-            name="note",
-            title="A note",
-            description="The Markdown file of the note with this id, front matter included.",
-            mime_type="text/markdown",
-        )
-        return types.ListResourceTemplatesResult(resource_templates=[template])
+        return types.ListResourceTemplatesResult.model_validate(mcp_front.templates_result())
 
     async def read_resource(
         self, ctx: Any, params: types.ReadResourceRequestParams
@@ -183,20 +171,7 @@ class NotesServer:
     # -- prompts ----------------------------------------------------------------------------------
 
     async def list_prompts(self, ctx: Any, params: Any) -> types.ListPromptsResult:
-        return types.ListPromptsResult(
-            prompts=[
-                types.Prompt(
-                    name=p.name,
-                    title=p.title,
-                    description=p.description,
-                    arguments=[
-                        types.PromptArgument(name=n, description=d, required=True)
-                        for n, d in p.arguments
-                    ],
-                )
-                for p in PROMPTS
-            ]
-        )
+        return types.ListPromptsResult.model_validate(mcp_front.prompts_result())
 
     async def get_prompt(
         self, ctx: Any, params: types.GetPromptRequestParams
@@ -216,38 +191,31 @@ class NotesServer:
         return types.GetPromptResult(description=prompt.description, messages=[message])
 
 
-def _tool(spec: ToolSpec) -> types.Tool:
-    return types.Tool(
-        name=spec.name,
-        title=spec.title,
-        description=spec.description,
-        input_schema=spec.arguments,
-        output_schema=spec.result,
-        annotations=types.ToolAnnotations(
-            title=spec.title,
-            read_only_hint=spec.read_only,
-            destructive_hint=False,
-            idempotent_hint=spec.read_only,
-            open_world_hint=spec.open_world,
-        ),
-    )
-
-
-def serve(live: LiveKnowledgeBase, allow_write: bool = False, port: int | None = None) -> None:
-    """Serve until the client goes away: over stdio, or with ``port`` over streamable HTTP
-    on 127.0.0.1 (``/mcp``), never on another address."""
+def serve(
+    live: LiveKnowledgeBase,
+    allow_write: bool = False,
+    port: int | None = None,
+    wire: Wire | None = None,
+) -> None:
+    """Serve until the client goes away: over stdio (``wire``, the stream the front hands
+    over, else the process's own), or with ``port`` over streamable HTTP on 127.0.0.1
+    (``/mcp``), never on another address."""
     server = NotesServer(live, allow_write).server()
     try:
         if port is None:
-            asyncio.run(_stdio(server))
+            asyncio.run(_stdio(server, wire))
         else:
             asyncio.run(_http(server, port))
     finally:
         live.close()
 
 
-async def _stdio(server: Server[Any]) -> None:
-    async with stdio_server() as (read_stream, write_stream):
+async def _stdio(server: Server[Any], wire: Wire | None) -> None:
+    stdin = stdout = None
+    if wire is not None:  # read and written as the transport does its own (mcp_front)
+        stdin = anyio.wrap_file(wire.reader)
+        stdout = anyio.wrap_file(cast(Any, wire.writer))
+    async with stdio_server(stdin, stdout) as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
