@@ -30,11 +30,6 @@ def safe(text: str) -> str:
     return _CONTROL.sub(_escaped, text)
 
 
-def unsafe(text: str) -> bool:
-    """Whether :func:`safe` would change ``text``."""
-    return _CONTROL.search(text) is not None
-
-
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match.group())
     if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as os.fsdecode gives it

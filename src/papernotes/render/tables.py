@@ -5,7 +5,6 @@ On a terminal: a rich table. On a pipe: one tab-separated line per row and no he
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 
 from papernotes.note.model import Paper
-from papernotes.render import print_data, print_json, print_json_list, safe, unsafe
+from papernotes.render import print_data, print_json, print_json_list, safe
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -24,15 +23,20 @@ def _cell(text: str) -> str:
     return safe(" ".join(text.split()))
 
 
-# what _cell would change: whitespace but single spaces between words, control characters
-_UNEVEN = re.compile(r"[^\S\n ]| {2}|^ | $", re.M)
-
-
 def _cells(texts: list[str]) -> list[str]:
     """``[_cell(t) for t in texts]``, checked at once when none needs a change (the usual
-    case: a hundred times faster for the 175,000 authors of 75,000 notes)."""
-    blob = "\n".join(texts)
-    if blob.count("\n") == len(texts) - 1 and not _UNEVEN.search(blob) and not unsafe(blob):
+    case: a hundred times faster for the 175,000 authors of 75,000 notes). What _cell changes
+    (whitespace but single spaces between words; what :func:`safe` escapes) is not printable,
+    or is a space beside another, a separator or an end; a false alarm only costs time."""
+    blob = "|".join(texts)
+    if (
+        blob.isprintable()
+        and "  " not in blob
+        and "| " not in blob
+        and " |" not in blob
+        and not blob.startswith(" ")
+        and not blob.endswith(" ")
+    ):
         return texts
     return [_cell(text) for text in texts]
 
@@ -134,8 +138,12 @@ def print_counts(rows: Sequence[tuple[str, int]], label: str, fmt: str) -> None:
         writer.writerows(rows)
         print_data(out.getvalue())
     elif not sys.stdout.isatty():  # at once: 175,000 authors are 175,000 lines
-        cells = _cells([value for value, _ in rows])
-        click.echo("".join(f"{count}\t{cell}\n" for cell, (_, count) in zip(cells, rows)), nl=False)
+        if not rows:
+            return
+        values, counts = zip(*rows, strict=True)
+        cells = _cells(list(values))
+        lines = map("\t".join, zip(map(str, counts), cells))
+        click.echo("\n".join(lines) + "\n", nl=False)
     else:
         from rich.table import Table
         from rich.text import Text
