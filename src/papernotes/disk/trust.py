@@ -52,18 +52,24 @@ def read_folder_file(path: Path, folder: Path, limit: int = MAX_FOLDER_FILE) -> 
         opened = os.fstat(fd)
         if (opened.st_dev, opened.st_ino) != (found.st_dev, found.st_ino):
             raise ConfigError(f"{path}: replaced while it was read; not read")
-        data = b""
-        while len(data) <= limit:
-            chunk = os.read(fd, limit + 1 - len(data))
-            if not chunk:
-                break
-            data += chunk
+        data = _read_up_to(fd, limit)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
     if len(data) > limit:
         raise ConfigError(f"{path}: larger than {_size(limit)}; not read")
+    return data
+
+
+def _read_up_to(fd: int, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of ``fd`` (one more than allowed says it is too large)."""
+    data = b""
+    while len(data) <= limit:
+        chunk = os.read(fd, limit + 1 - len(data))
+        if not chunk:
+            break
+        data += chunk
     return data
 
 
@@ -75,13 +81,7 @@ def read_note(path: Path, limit: int) -> bytes:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(0, "not a regular file (a FIFO or a device)")
-        data = b""
-        while len(data) <= limit:
-            chunk = os.read(fd, limit + 1 - len(data))
-            if not chunk:
-                break
-            data += chunk
-        return data
+        return _read_up_to(fd, limit)
     finally:
         os.close(fd)
 

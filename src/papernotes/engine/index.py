@@ -53,6 +53,7 @@ from papernotes.engine.indexing import (
     checkpoint,
     refresh,
     root_text,
+    write,
 )
 from papernotes.engine.query import fts_string
 from papernotes.engine.schema import (
@@ -729,7 +730,7 @@ def _build(
     try:
         conn.execute("PRAGMA journal_mode = MEMORY")
         conn.execute("PRAGMA synchronous = OFF")
-        with _transaction(conn):
+        with write(conn):
             _create(conn, store)
         report = refresh(conn, store.root, progress)
     except BaseException:
@@ -760,18 +761,6 @@ def _install(
                     raise
                 _discard(location, identity)  # damaged beyond writing into: a new file
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def _chosen(store: Store) -> bool:

@@ -66,12 +66,7 @@ def csv_row(paper: Paper) -> dict[str, Any]:
 
 def to_csv(papers: Sequence[Paper]) -> str:
     """A header and one row per note; list fields joined by ``"; "``; no body."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for paper in papers:
-        writer.writerow(csv_row(paper))
-    return out.getvalue()
+    return "".join(chunks(papers, "csv"))
 
 
 def to_bibtex(papers: Sequence[Paper]) -> str:
