@@ -525,14 +525,22 @@ def load(store: Store, progress: Progress | None = None, rebuild: bool = False) 
     """The index of ``store``, brought up to date (``rebuild``: from scratch, without reading
     the old file); a file found damaged on the way is rebuilt, one that cannot be written is
     replaced by an index in memory. :class:`IndexFailure` when it cannot be used at all."""
-    index = Index.open(store, progress, rebuild=rebuild)
-    if index.report is not None and index.pinned:
-        return index  # just built
-    try:
-        index.refresh(progress)
-        return index
-    except sqlite3.Error as exc:
-        error: sqlite3.Error = exc
+    for attempt in range(3):
+        index = Index.open(store, progress, rebuild=rebuild)
+        if index.report is not None and index.pinned:
+            return index  # just built
+        try:
+            index.refresh(progress)
+            return index
+        except sqlite3.Error as exc:
+            error: sqlite3.Error = exc
+        if not _transient(error) or attempt == 2:
+            break
+        # busy at once, without waiting (SQLite does so when the file was deleted or replaced
+        # by another process mid-way, seen with six searches while the index is deleted)
+        with suppress(sqlite3.Error):
+            index.close()
+        time.sleep(0.1 * (attempt + 1))
     if is_damage(error):
         try:
             return index.heal(error, progress)
