@@ -41,6 +41,7 @@ SLOW_MODULES = frozenset(
         "test_fuzz",
         "test_bench",
         "test_watch",
+        "test_watch_run",
         "test_load",
     }
 )

@@ -28,7 +28,9 @@ def main() -> None:
     # every 100,000 allocations instead of 700 spares a search ~5 ms spent traversing what its
     # imports created; a long command (a rebuild, a large import) still collects.
     gc.set_threshold(100_000, 50, 100)
-    _start_scan(sys.argv[1:])
+    status = _start_scan(sys.argv[1:])
+    if status is not None:  # a change watcher ran the command (papernotes.watcher.forkrun)
+        _leave(status)
     from papernotes.cli import main as cli_main
 
     try:
@@ -38,48 +40,73 @@ def main() -> None:
     _leave(0)
 
 
-def _start_scan(args: list[str]) -> None:
-    """For a command that reads the notes, ask the change watcher now whether the index is
-    fresh (:func:`papernotes.engine.watchclient.ask`), or when none listens, start stat-ing them in
-    a child process (:func:`papernotes.disk.freshness.prefetch`): importing click and the command
-    takes some 50 ms that either can use. Anything unusual in the arguments is left to click
-    alone."""
+def _start_scan(args: list[str]) -> int | None:
+    """For a command that reads the notes, have the change watcher run it when one serves
+    the folder (:func:`papernotes.engine.watchclient.run`: the command's exit status), else
+    ask the watcher now whether the index is fresh (:func:`papernotes.engine.watchclient.
+    ask`), or when none listens, start stat-ing them in a child process
+    (:func:`papernotes.disk.freshness.prefetch`): importing click and the command takes some
+    50 ms that either can use. Anything unusual in the arguments is left to click alone."""
     from papernotes.commands import NOTES_OPTION, NOTES_VARIABLE, READERS
 
     explicit = None
+    command = None
     words = iter(args)
     for word in words:
         if word == NOTES_OPTION:
             explicit = next(words, None)
             if explicit is None:
-                return
+                return None
         elif word.startswith(NOTES_OPTION + "="):
             explicit = word.partition("=")[2]
         elif word.startswith("-") or word not in READERS:
-            return  # --help, an option not known here, a command that reads no notes
+            return None  # --help, an option not known here, a command that reads no notes
         else:
+            command = word
             break
     else:
-        return
+        return None
     if "--help" in args:
-        return
+        return None
     from papernotes.disk import freshness
     from papernotes.engine import watchclient
 
     given = explicit or os.environ.get(NOTES_VARIABLE)  # what store.find_root takes first
     if given:  # the quick case: no other import before the fork
-        if os.path.isdir(given) and not watchclient.ask(given):
-            freshness.prefetch(given)
-        return  # else the command will say what is wrong
-    from papernotes.disk.store import find_root
-    from papernotes.errors import PapernotesError
+        if not os.path.isdir(given):
+            return None  # the command will say what is wrong
+        root: str | os.PathLike[str] = given
+    else:
+        from papernotes.disk.store import find_root
+        from papernotes.errors import PapernotesError
 
-    try:
-        root = find_root()  # found the way git finds its repository
-    except PapernotesError:
-        return  # the command will say so
+        try:
+            root = find_root()  # found the way git finds its repository
+        except PapernotesError:
+            return None  # the command will say so
+    if _served(command):
+        status = watchclient.run(root, args)
+        if status is not None:
+            return status
     if not watchclient.ask(root):  # a watcher answers while the command imports: no stats
         freshness.prefetch(root)
+    return None
+
+
+def _served(command: str) -> bool:
+    """Whether a watcher may run ``command`` here (see ``SERVED`` in papernotes.commands);
+    ``PAPERNOTES_WATCH_RUN=0`` says never."""
+    from papernotes.commands import SERVED
+
+    served = SERVED.get(command, False)
+    if not served or os.environ.get("PAPERNOTES_WATCH_RUN", "").strip() in ("0", "off", "no"):
+        return False
+    if served == "piped":
+        try:
+            return not os.isatty(1)
+        except OSError:
+            return False
+    return True
 
 
 def _leave(code: str | int | None) -> NoReturn:

@@ -10,35 +10,40 @@ from __future__ import annotations
 NOTES_OPTION = "--notes-dir"
 NOTES_VARIABLE = "PAPERNOTES_DIR"
 
-# command name -> ("module:attribute" under papernotes.cli, reads the notes)
+# command name -> ("module:attribute" under papernotes.cli, reads the notes, served)
 # "reads the notes": brings the index up to date (stats every note) before it answers.
-TABLE: dict[str, tuple[str, bool]] = {
-    "add": ("add:add_cmd", True),
-    "authors": ("facets:authors_cmd", True),
-    "check": ("check:check_cmd", True),
-    "cite": ("cite:cite_cmd", True),
-    "completion": ("completion:completion_cmd", False),
-    "edit": ("edit:edit_cmd", True),
-    "export": ("export:export_cmd", True),
-    "import": ("import_:import_cmd", False),
-    "index": ("index:index_cmd", True),
-    "list": ("list_:list_cmd", True),
-    "mark": ("fields:mark_cmd", True),
-    "mcp": ("mcp:mcp_cmd", True),
-    "new": ("new:new_cmd", True),
-    "open": ("edit:open_cmd", True),
-    "rate": ("fields:rate_cmd", True),
-    "related": ("related:related_cmd", True),
-    "search": ("search:search_cmd", True),
-    "set": ("fields:set_cmd", True),
-    "show": ("show:show_cmd", True),
-    "stats": ("stats:stats_cmd", True),
-    "tag": ("fields:tag_cmd", True),
-    "tags": ("facets:tags_cmd", True),
-    "topics": ("facets:topics_cmd", True),
-    "unset": ("fields:unset_cmd", True),
-    "watch": ("watch:watch_cmd", False),
+# "served": a change watcher may run it for the process that was started (it only reads, and
+# talks to nobody but its standard streams; see papernotes.watcher.forkrun): always, or
+# "piped": only when its output is not a terminal (show may start a pager, which needs to
+# be in the terminal's foreground, where the watcher's child is not).
+TABLE: dict[str, tuple[str, bool, bool | str]] = {
+    "add": ("add:add_cmd", True, False),
+    "authors": ("facets:authors_cmd", True, True),
+    "check": ("check:check_cmd", True, True),
+    "cite": ("cite:cite_cmd", True, True),
+    "completion": ("completion:completion_cmd", False, False),
+    "edit": ("edit:edit_cmd", True, False),
+    "export": ("export:export_cmd", True, True),
+    "import": ("import_:import_cmd", False, False),
+    "index": ("index:index_cmd", True, False),
+    "list": ("list_:list_cmd", True, True),
+    "mark": ("fields:mark_cmd", True, False),
+    "mcp": ("mcp:mcp_cmd", True, False),
+    "new": ("new:new_cmd", True, False),
+    "open": ("edit:open_cmd", True, False),
+    "rate": ("fields:rate_cmd", True, False),
+    "related": ("related:related_cmd", True, True),
+    "search": ("search:search_cmd", True, True),
+    "set": ("fields:set_cmd", True, False),
+    "show": ("show:show_cmd", True, "piped"),
+    "stats": ("stats:stats_cmd", True, True),
+    "tag": ("fields:tag_cmd", True, False),
+    "tags": ("facets:tags_cmd", True, True),
+    "topics": ("facets:topics_cmd", True, True),
+    "unset": ("fields:unset_cmd", True, False),
+    "watch": ("watch:watch_cmd", False, False),
 }
 
-COMMANDS: dict[str, str] = {name: target for name, (target, _) in TABLE.items()}
-READERS: frozenset[str] = frozenset(name for name, (_, reads) in TABLE.items() if reads)
+COMMANDS: dict[str, str] = {name: target for name, (target, _, _) in TABLE.items()}
+READERS: frozenset[str] = frozenset(name for name, (_, reads, _) in TABLE.items() if reads)
+SERVED: dict[str, bool | str] = {name: served for name, (_, _, served) in TABLE.items() if served}

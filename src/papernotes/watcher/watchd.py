@@ -52,7 +52,13 @@ LOG_BATCHES = 1000  # batches remembered for "what changed since this token"
 class Service:
     """The watcher of ``store``'s notes folder (see the module docstring)."""
 
-    def __init__(self, store: Store, idle: float = IDLE, log: Callable[[str], None] = print):
+    def __init__(
+        self,
+        store: Store,
+        idle: float = IDLE,
+        log: Callable[[str], None] = print,
+        command: Callable[[], None] | None = None,
+    ):
         self.store = store
         self.root = store.root
         self.idle = idle
@@ -77,7 +83,12 @@ class Service:
         self._reached: dict[str, int] = {}  # cookies whose batch was applied -> its paths
         self._rescan_due: float | None = None  # when to check every note (after an overflow)
         self._recent: set[str] = set()  # folders made since the last barrier
-        self.listener = Listener(self.base, self.answer)
+        # held while this process works on the index: a command's child is forked only
+        # between two pieces of that work (papernotes.watcher.forkrun)
+        self.busy = threading.Lock()
+        self.command = command  # the command line a child runs (None: commands run themselves)
+        self.code = watchclient.code_stamp()  # which papernotes this is
+        self.listener = Listener(self.base, self.answer, self._run if command else None)
 
     # ----------------------------------------------------------------- life
 
@@ -94,7 +105,7 @@ class Service:
         from now on), watch, and index."""
         self.listener.open(self.root)
         self._start_watcher()
-        with watchclient.exempt():
+        with self.busy, watchclient.exempt():
             self._reopen("indexing the notes")
 
     def serve_forever(self) -> None:
@@ -107,7 +118,7 @@ class Service:
                 return
             if self.watcher is None:
                 self.stopping.wait(RETRY)
-                with watchclient.exempt():
+                with self.busy, watchclient.exempt():
                     if self._start_watcher() is not None:
                         self._reopen("watching again")
                 continue
@@ -118,7 +129,7 @@ class Service:
             wait = 250 if self._rescan_due is None else 50
             batch = self.watcher.collect(timeout_ms=wait, step_ms=step)
             try:
-                with watchclient.exempt():
+                with self.busy, watchclient.exempt():
                     self._handle(batch)
             except Exception as exc:  # "busy" for a minute, a full disk: vouch again later
                 self.say(f"cannot keep the index fresh ({exc}); trying again")
@@ -300,6 +311,13 @@ class Service:
             self._full(why)
 
     # ----------------------------------------------------------------- questions
+
+    def _run(self, conn: Any, payload: str, fds: list[int]) -> None:
+        """Run a command for a client in a child (:mod:`papernotes.watcher.forkrun`)."""
+        from papernotes.watcher import forkrun
+
+        assert self.command is not None
+        forkrun.serve(self, conn, payload, fds, self.command)
 
     @property
     def token(self) -> str:

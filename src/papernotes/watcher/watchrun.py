@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 from papernotes.disk.store import Store
 from papernotes.engine import watchclient
@@ -15,9 +16,16 @@ from papernotes.errors import ConfigError, PapernotesError
 DETACH_WAIT = 15.0  # seconds to wait for a detached watcher to listen
 
 
-def foreground(store: Store, idle: float | None, parent: int | None = None) -> None:
+def foreground(
+    store: Store,
+    idle: float | None,
+    parent: int | None = None,
+    command: Callable[[], None] | None = None,
+) -> None:
     """Serve until Ctrl-C, SIGTERM, ``watch --stop`` or the idle time (or until the process
-    ``parent`` is gone); log to stderr."""
+    ``parent`` is gone); log to stderr. ``command``: the command line (``sys.argv``) that
+    the watcher runs for a client in a child of its own (see
+    :mod:`papernotes.watcher.forkrun`)."""
     try:
         import watchfiles  # noqa: F401
     except ImportError:
@@ -30,7 +38,7 @@ def foreground(store: Store, idle: float | None, parent: int | None = None) -> N
         stamp = time.strftime("%H:%M:%S")
         print(f"{stamp} {line}", file=sys.stderr, flush=True)
 
-    service = watchd.Service(store, watchd.IDLE if idle is None else idle, log)
+    service = watchd.Service(store, watchd.IDLE if idle is None else idle, log, command)
     service.parent = parent
     signal.signal(signal.SIGTERM, lambda *_: service.stop())
     signal.signal(signal.SIGHUP, lambda *_: service.stop())

@@ -3,7 +3,8 @@
 The socket and the lock live in the user's runtime folder (:func:`papernotes.engine.watchclient.
 runtime_dir`), which must be a folder only this user can enter; the socket is made with mode
 0600 and answers only processes of this user (``SO_PEERCRED``). A question is one line, the
-answer one line of JSON (:meth:`papernotes.watcher.watchd.Service.answer`).
+answer one line of JSON (:meth:`papernotes.watcher.watchd.Service.answer`); ``run`` hands the
+connection and the descriptors sent with it to ``run`` (:mod:`papernotes.watcher.forkrun`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from typing import Any
 from papernotes.engine import watchclient
 from papernotes.errors import PapernotesError
 
+MAX_QUESTION = 1 << 20  # bytes: a command's arguments and environment
+
 
 class AlreadyWatching(PapernotesError):
     """Another watcher serves this notes folder."""
@@ -34,9 +37,15 @@ class Listener:
     """The lock ``<base>.lock`` and the socket ``<base>.sock`` of one notes folder's watcher;
     ``answer`` turns a question into the answer."""
 
-    def __init__(self, base: str, answer: Callable[[str], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        base: str,
+        answer: Callable[[str], dict[str, Any]],
+        run: Callable[[socket.socket, str, list[int]], None] | None = None,
+    ) -> None:
         self.base = base
         self.answer = answer
+        self.run = run
         self.stopping = threading.Event()
         self._lock_fd = -1
         self._server: socket.socket | None = None
@@ -63,6 +72,17 @@ class Listener:
             with contextlib.suppress(OSError):
                 os.unlink(self.base + ".lock")
             os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def forget(self) -> None:
+        """In a forked child: close the lock and the socket without removing them (they stay
+        the watcher's)."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        if self._lock_fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)
             self._lock_fd = -1
 
     def _take_lock(self, root: object) -> None:
@@ -114,24 +134,35 @@ class Listener:
             threading.Thread(target=self._serve_one, args=(conn,), daemon=True).start()
 
     def _serve_one(self, conn: socket.socket) -> None:
+        fds: list[int] = []
         with conn:
             try:
                 if not watchclient._same_user(conn):
                     return
                 conn.settimeout(5.0)
                 data = b""
-                while not data.endswith(b"\n") and len(data) < 4096:
-                    chunk = conn.recv(4096)
+                while not data.endswith(b"\n") and len(data) < MAX_QUESTION:
+                    chunk, received, _, _ = socket.recv_fds(conn, 65536, 3)
+                    fds += received
                     if not chunk:
                         return
                     data += chunk
+                text = data.decode("utf-8", "replace")
+                if text.startswith("run ") and self.run is not None:
+                    taken, fds = fds, []
+                    self.run(conn, text[4:], taken)  # closes them
+                    return
                 try:
-                    reply = self.answer(data.decode("utf-8", "replace"))
+                    reply = self.answer(text)
                 except Exception as exc:  # a bug here must not leave a command waiting
                     reply = {"state": "error", "reason": str(exc)}
                 conn.sendall(json.dumps(reply).encode() + b"\n")
             except OSError:
                 return
+            finally:
+                for fd in fds:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
 
 
 def identity(path: str, default: Any = None) -> Any:

@@ -1,0 +1,254 @@
+"""Commands a change watcher runs for the process that was started (``papernotes watch``
+serving; :mod:`papernotes.watcher.forkrun`, :func:`papernotes.engine.watchclient.run`).
+
+What a user must not be able to tell, but by the time it takes: the output, byte for byte,
+the exit status, the working folder and environment the command sees, fresh answers right
+after an edit, Ctrl-C. And what must never happen: a command run twice, or run by a watcher
+of another papernotes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("watchfiles")
+
+from papernotes.engine import watchclient
+from tests.kbfactory import NOTES, make_kb
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
+
+BROKEN = "---\ntitle: [unclosed\n---\nbody\n"
+
+
+@pytest.fixture(autouse=True)
+def runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="pn-", dir="/tmp"))  # a socket path is short
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(folder))
+    monkeypatch.setenv(watchclient.ENV_TIMEOUT, "5")  # a busy test machine
+    monkeypatch.delenv(watchclient.ENV_WATCH, raising=False)
+    monkeypatch.delenv("PAPERNOTES_WATCH_RUN", raising=False)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def notes(tmp_path: Path) -> Path:
+    return make_kb(tmp_path, {**NOTES, "broken": BROKEN})
+
+
+@pytest.fixture
+def watcher(notes: Path, runtime: Path) -> Iterator[subprocess.Popen[str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "papernotes", "--notes-dir", str(notes), "watch", "--idle", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_env(),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while (reply := watchclient.status(notes)) is None or reply["state"] != "serving":
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, reply
+            time.sleep(0.05)
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    dropped = ("PAPERNOTES_DIR", "PAPERNOTES_INDEX", "PAPERNOTES_WATCH_RUN")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
+    return {**env, "PAPERNOTES_WATCH_TRACE": "1", "PYTHONDONTWRITEBYTECODE": "1", **extra}
+
+
+def papernotes(
+    notes: Path, *args: str, cwd: Path, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "papernotes", "--notes-dir", str(notes), *args],
+        capture_output=True, text=True, timeout=120, cwd=cwd, env=_env(**extra),
+    )  # fmt: skip
+
+
+def _traced(stderr: str) -> tuple[list[str], str]:
+    """The watcher's trace lines, and the rest of stderr."""
+    lines = stderr.splitlines(keepends=True)
+    trace = [line.strip() for line in lines if line.startswith("watcher: ")]
+    return trace, "".join(line for line in lines if not line.startswith("watcher: "))
+
+
+COMMANDS = [
+    ["search", "preference"],
+    ["search", "judge its own outputs", "--format", "json"],
+    ["list", "--topic", "alignment"],
+    ["list", "--format", "json"],
+    ["show", "dpo"],
+    ["show", "flame", "--format", "json"],
+    ["show", "nosuch"],  # an error: exit status and message
+    ["related", "kto"],
+    ["tags"],
+    ["authors", "--format", "csv"],
+    ["stats"],
+    ["check"],  # the broken note: its path, relative to the working folder
+    ["check", "--format", "json"],
+    ["export", "--format", "bibtex"],
+    ["cite", "dpo", "--format", "bibtex"],
+    ["list", "--sort", "nosuch"],  # a usage error, from click
+]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a))
+def test_a_command_the_watcher_runs_prints_what_it_prints_alone(
+    notes: Path, watcher: subprocess.Popen[str], tmp_path: Path, args: list[str]
+) -> None:
+    """Byte for byte the same stdout, stderr and exit status as the same command run in its
+    own process (``PAPERNOTES_WATCH_RUN=0``), from the notes' parent folder (the watcher's
+    is another: paths are shown relative to the command's), with COLUMNS and NO_COLOR set."""
+    cwd = tmp_path
+    served = papernotes(notes, *args, cwd=cwd, COLUMNS="61", NO_COLOR="1")
+    alone = papernotes(notes, *args, cwd=cwd, COLUMNS="61", NO_COLOR="1", PAPERNOTES_WATCH_RUN="0")
+    trace, served_err = _traced(served.stderr)
+    assert any(line.startswith("watcher: runs the command (pid ") for line in trace), trace
+    alone_trace, alone_err = _traced(alone.stderr)
+    assert not any("runs the command" in line for line in alone_trace)
+    assert (served.returncode, served.stdout, served_err) == (
+        alone.returncode,
+        alone.stdout,
+        alone_err,
+    )
+    if args == ["check"]:
+        assert "notes/broken.md:3: error" in served.stdout.splitlines()[0]
+
+
+def test_commands_that_write_or_talk_run_in_their_own_process(
+    notes: Path, watcher: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    """A command that writes a note (or waits for a terminal, or serves MCP) is never run by
+    the watcher, which never writes a note."""
+    done = papernotes(notes, "tag", "kto", "+zzz", cwd=tmp_path)
+    trace, _ = _traced(done.stderr)
+    assert done.returncode == 0, done.stderr
+    assert not any("runs the command" in line for line in trace)
+    found = papernotes(notes, "list", "--tag", "zzz", "--format", "ids", cwd=tmp_path)
+    assert found.stdout == "kto\n" and "watcher: runs the command" in found.stderr
+
+
+def test_an_edit_just_made_is_in_the_answer(
+    notes: Path, watcher: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    for i in range(5):
+        (notes / "kto.md").write_text(f"---\ntitle: KTO\n---\nzqx{i}\n", encoding="utf-8")
+        found = papernotes(notes, "search", f"zqx{i}", "--format", "ids", cwd=tmp_path)
+        assert found.stdout == "kto\n", found.stderr
+        assert "watcher: runs the command" in found.stderr
+
+
+@pytest.fixture
+def big(tmp_path: Path, runtime: Path) -> Iterator[Path]:
+    """A watcher serving 60 notes of 5 kB: their JSON export (300 kB) fills a pipe (64 kB)
+    that nobody reads, and the command waits there."""
+    text = "---\ntitle: N{}\n---\n" + "lorem ipsum " * 400 + "\n"
+    folder = make_kb(tmp_path / "big", {f"n{i}": text.format(i) for i in range(60)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "papernotes", "--notes-dir", str(folder), "watch", "--idle", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while (reply := watchclient.status(folder)) is None or reply["state"] != "serving":
+            assert time.monotonic() < deadline, reply
+            time.sleep(0.05)
+        yield folder
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    assert proc.returncode == 0
+
+
+def _stuck_export(folder: Path, cwd: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """``export --format json`` run by the watcher into a pipe nobody reads; its child's pid."""
+    client = subprocess.Popen(
+        [sys.executable, "-m", "papernotes", "--notes-dir", str(folder), "export",
+         "--format", "json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=cwd,
+    )  # fmt: skip
+    assert client.stderr is not None
+    first = client.stderr.readline().decode()  # the trace: the child runs
+    assert first.startswith("watcher: runs the command (pid "), first
+    time.sleep(0.5)  # it fills the pipe and waits
+    return client, int(first.rsplit("pid ", 1)[1].rstrip(")\n"))
+
+
+def test_ctrl_c_reaches_the_command(big: Path, tmp_path: Path) -> None:
+    """SIGINT to the process started is passed on to the watcher's child: a command stuck
+    writing to a full pipe is interrupted, and exits as it would alone (130)."""
+    client, _ = _stuck_export(big, tmp_path)
+    client.send_signal(signal.SIGINT)
+    _, err = client.communicate(timeout=60)
+    assert client.returncode == 130, err
+    assert b"interrupted" in err
+
+
+def test_a_child_killed_is_an_exit_status_as_a_shell_gives(big: Path, tmp_path: Path) -> None:
+    client, pid = _stuck_export(big, tmp_path)
+    os.kill(pid, signal.SIGKILL)
+    client.communicate(timeout=60)
+    assert client.returncode == 128 + signal.SIGKILL
+    assert watchclient.status(big)["state"] == "serving"  # type: ignore[index]
+
+
+def test_a_watcher_of_another_papernotes_does_not_run_it(
+    notes: Path, watcher: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Upgraded or edited since the watcher started: the process runs the command itself."""
+    args = ["--notes-dir", str(notes), "list", "--format", "ids"]
+    assert watchclient.run(notes, args) == 0
+    assert capfd.readouterr().out.split() == sorted([*NOTES])
+    stamp = watchclient.code_stamp()
+    monkeypatch.setattr(watchclient, "code_stamp", lambda: [*stamp[:3], [*stamp[3], ["x", 1, 2]]])
+    assert watchclient.run(notes, args) is None
+    assert capfd.readouterr().out == ""
+
+
+def test_a_client_that_gives_up_before_go_gets_nothing_run(
+    notes: Path, watcher: subprocess.Popen[str]
+) -> None:
+    """The watcher forks only once the client confirmed that it still waits: a client that
+    timed out (and runs the command itself) never gets it run twice."""
+    read, write = os.pipe()
+    request = {
+        "args": ["list", "--format", "ids"],
+        "cwd": str(notes),
+        "env": _env(),
+        "code": watchclient.code_stamp(),
+        "streams": [["utf-8", "strict"]] * 3,
+    }
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(watchclient.socket_path(notes))
+    socket.send_fds(sock, [b"run " + json.dumps(request).encode() + b"\n"], [write, write, write])
+    os.close(write)
+    assert sock.recv(100) == b"ready\n"
+    sock.close()  # no "go"
+    assert os.read(read, 100) == b""  # every copy of the pipe's end closed, nothing written
+    os.close(read)
+
+
+def test_a_question_that_is_not_a_command(notes: Path, watcher: subprocess.Popen[str]) -> None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(watchclient.socket_path(notes))
+    sock.sendall(b"run {not json\n")
+    assert sock.recv(100) == b""  # closed, nothing run
+    sock.close()
+    assert watchclient.status(notes)["state"] == "serving"  # type: ignore[index]
