@@ -134,6 +134,54 @@ def test_a_command_skips_the_scan_when_the_watcher_vouches(
     assert scans == []
 
 
+def test_it_says_which_names_are_not_utf8(
+    notes: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``check`` names the note files and folders that are not UTF-8 without walking the
+    folder itself: the watcher knows them from its scan, sees them again when a folder comes
+    or goes (its notes make no event each), and when one is made (watchfiles fails on such a
+    name, and the watcher checks every note again)."""
+    root = os.fsencode(notes)
+    with open(root + b"/\xff.md", "wb") as file:
+        file.write(b"---\ntitle: X\n---\n")
+    walks: list[object] = []
+    monkeypatch.setattr("papernotes.cli.check.undecodable", lambda root: walks.append(root) or [])
+
+    def named(expected: list[str]) -> None:
+        """What a command is told, once the watcher vouches again (a folder with such a
+        name in it makes watchfiles fail: the watcher restarts)."""
+        deadline = time.monotonic() + 30
+        while True:
+            kb = open_kb(open_store(notes))
+            report = kb.index.report
+            found = report.undecodable if report is not None else None
+            if watchclient.last_outcome == "vouched" and sorted(found or ()) == expected:
+                return
+            assert time.monotonic() < deadline, (watchclient.last_outcome, found)
+            time.sleep(0.05)
+
+    running = Running(open_store(notes))
+    try:
+        running.wait_for("serving")
+        named(["\udcff.md"])
+        outside = os.fsencode(tmp_path / "outside")
+        os.makedirs(outside + b"/sub")
+        with open(outside + b"/sub/\xfe.md", "wb") as file:
+            file.write(b"---\ntitle: Y\n---\n")
+        os.rename(outside, root + b"/moved")  # one event: the folder
+        named(sorted(["moved/sub/\udcfe.md", "\udcff.md"]))
+        shutil.rmtree(root + b"/moved")
+        named(["\udcff.md"])
+        with open(root + b"/\xfd.md", "wb") as file:  # made while it serves
+            file.write(b"---\ntitle: Z\n---\n")
+        named(["\udcfd.md", "\udcff.md"])
+        check = run(notes, "check")
+        assert "\\xfd.md:1: error: file name is not valid UTF-8" in check.stdout
+        assert walks == []
+    finally:
+        running.stop()
+
+
 def test_folders_moved_in_out_and_deleted(
     notes: Path, serving: Running, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -50,7 +50,8 @@ def check_cmd(ctx: click.Context, paths: tuple[str, ...], strict: bool, fmt: str
             files.append(path)
     kb = get_kb(ctx, warn_skipped=False) if store is not None else None
     if store is not None and not paths:
-        # the scan that made the index fresh saw them; else (a watcher vouched) walk again
+        # the scan that made the index fresh saw them, or the watcher that vouched for it;
+        # else (a watcher that did not say) walk again
         refreshed = kb.index.report if kb is not None else None
         seen = refreshed.undecodable if refreshed is not None else None
         if seen is None:

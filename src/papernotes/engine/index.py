@@ -251,10 +251,10 @@ class Index:
         self._unpin()
         try:
             # issue 16: a change watcher that vouches for this index stands for the scan
-            from papernotes.engine.watchclient import vouched
+            from papernotes.engine import watchclient
 
-            if vouched(self):  # pinned on the state it vouched for
-                self.report = RefreshReport()
+            if watchclient.vouched(self):  # pinned on the state it vouched for
+                self.report = RefreshReport(undecodable=watchclient.last_undecodable)
                 return self.report
             # end of the watcher hook
             self.report = refresh(self.conn, self.store.root, progress)

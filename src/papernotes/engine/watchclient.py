@@ -41,6 +41,9 @@ MAX_SOCKET_PATH = 107  # sun_path, less its final NUL
 
 # why the last question did not spare the scan ("vouched" when it did): for tests, --status
 last_outcome = "absent"
+# the note files and folders whose names are not UTF-8, as the watcher that last vouched
+# saw them (None: it did not say)
+last_undecodable: list[str] | None = None
 _pending: dict[str, tuple[Any, float]] = {}  # realpath of the root -> (socket, deadline)
 _exempt_threads: set[int] = set()  # threads of a watcher in this process: they never ask
 _given: dict[str, dict[str, Any]] = {}  # realpath of the root -> an answer had before a fork
@@ -160,11 +163,12 @@ def answer(root: str | os.PathLike[str]) -> dict[str, Any] | None:
 def reset() -> None:
     """Forget every question asked and answer had (a child of the watcher, which becomes a
     command of its own)."""
-    global last_outcome
+    global last_outcome, last_undecodable
     _pending.clear()
     _given.clear()
     _exempt_threads.clear()
     last_outcome = "absent"
+    last_undecodable = None
 
 
 def given(root: str | os.PathLike[str], reply: dict[str, Any]) -> None:
@@ -357,7 +361,8 @@ def vouched(index: Index) -> bool:
 
 
 def _vouched(index: Index) -> bool:
-    global last_outcome
+    global last_outcome, last_undecodable
+    last_undecodable = None
     if index.location is None or index.identity is None or _exempt():
         last_outcome = "not asked"
         return False
@@ -391,6 +396,9 @@ def _vouched(index: Index) -> bool:
         last_outcome = "written since"  # another process wrote after the watcher
         return False
     last_outcome = "vouched"
+    names = reply.get("undecodable")
+    if type(names) is list and all(type(n) is str for n in names):
+        last_undecodable = names
     return True
 
 

@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from papernotes.disk import notefiles
 from papernotes.disk.store import Store
 from papernotes.engine import watchclient
 from papernotes.engine.index import Index, is_damage
@@ -83,6 +84,9 @@ class Service:
         self._reached: dict[str, int] = {}  # cookies whose batch was applied -> its paths
         self._rescan_due: float | None = None  # when to check every note (after an overflow)
         self._recent: set[str] = set()  # folders made since the last barrier
+        # note files and folders whose names are not UTF-8 (for check), as of the last full
+        # refresh or walk; watchfiles fails on such a name, and the watcher then refreshes
+        self.undecodable: list[str] | None = None
         # held while this process works on the index: a command's child is forked only
         # between two pieces of that work (papernotes.watcher.forkrun)
         self.busy = threading.Lock()
@@ -199,6 +203,9 @@ class Service:
         conn = self.index.conn
         candidates, folders = watchapply.expand(conn, str(self.root), batch.paths, batch.deleted)
         self._recent |= folders
+        if folders or self._under_undecodable(batch.deleted):
+            # a folder's notes come and go without an event each: see its names again
+            self.undecodable = notefiles.undecodable(self.root)
         mounted = [f for f in folders if not local(self.root / f)]
         if mounted:  # a network or FUSE file system mounted in the notes folder
             self.blind = f"{mounted[0]} is on a file system without events"
@@ -247,6 +254,7 @@ class Service:
         for _ in range(3):
             before = _generation(conn)
             report = refresh(conn, self.root)
+            self.undecodable = report.undecodable
             if report.changed:
                 self.say(
                     f"{report.added} added, {report.updated} updated, {report.removed} removed"
@@ -278,6 +286,11 @@ class Service:
         self.index = index
         self._full(why, state)
         self.say(f"serving {self.root} ({index.count()} notes; index {index.location})")
+
+    def _under_undecodable(self, deleted: set[str]) -> bool:
+        """Whether a deleted path held a name that is not UTF-8 (a folder gone with it)."""
+        known = self.undecodable
+        return bool(known) and any(u.startswith(d + "/") for d in deleted for u in known or ())
 
     def _replaced(self) -> bool:
         assert self.index is not None
@@ -350,6 +363,7 @@ class Service:
                 "identity": list(identity) if identity else None,
                 "generation": self.generation,
                 "token": self.token,
+                "undecodable": self.undecodable,
                 "pid": os.getpid(),
             }
             if reply["generation"] is None and reply["state"] == "serving":
