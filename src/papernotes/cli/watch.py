@@ -56,7 +56,7 @@ def watch_cmd(
 
         click.echo(run_detached(store, idle))
         return
-    from papernotes.cli import main
+    from papernotes.cli import main, preload
     from papernotes.watcher.watchrun import foreground
 
-    foreground(store, idle, parent, main)
+    foreground(store, idle, parent, main, preload)

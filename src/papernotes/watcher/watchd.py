@@ -91,6 +91,7 @@ class Service:
         # between two pieces of that work (papernotes.watcher.forkrun)
         self.busy = threading.Lock()
         self.command = command  # the command line a child runs (None: commands run themselves)
+        self.preload: Callable[[], None] | None = None  # imports done once for those children
         self.code = watchclient.code_stamp()  # which papernotes this is
         self.listener = Listener(self.base, self.answer, self._run if command else None)
 
@@ -111,6 +112,8 @@ class Service:
         self._start_watcher()
         with self.busy, watchclient.exempt():
             self._reopen("indexing the notes")
+            if self.command is not None and self.preload is not None:
+                self.preload()  # in no other thread: a child forked meanwhile could hang
 
     def serve_forever(self) -> None:
         while not self.stopping.is_set():

@@ -21,11 +21,12 @@ def foreground(
     idle: float | None,
     parent: int | None = None,
     command: Callable[[], None] | None = None,
+    preload: Callable[[], None] | None = None,
 ) -> None:
     """Serve until Ctrl-C, SIGTERM, ``watch --stop`` or the idle time (or until the process
     ``parent`` is gone); log to stderr. ``command``: the command line (``sys.argv``) that
     the watcher runs for a client in a child of its own (see
-    :mod:`papernotes.watcher.forkrun`)."""
+    :mod:`papernotes.watcher.forkrun`), once ``preload`` imported what it will need."""
     try:
         import watchfiles  # noqa: F401
     except ImportError:
@@ -39,6 +40,7 @@ def foreground(
         print(f"{stamp} {line}", file=sys.stderr, flush=True)
 
     service = watchd.Service(store, watchd.IDLE if idle is None else idle, log, command)
+    service.preload = preload
     service.parent = parent
     signal.signal(signal.SIGTERM, lambda *_: service.stop())
     signal.signal(signal.SIGHUP, lambda *_: service.stop())
