@@ -175,3 +175,23 @@ def test_vocabulary_is_the_distinct_words_of_the_document(
 ) -> None:
     paper = Paper(id="x", title=title, aliases=tuple(aliases), abstract=abstract, body=body)
     assert vocabulary(paper) == set(document(paper))
+
+
+@given(_TEXTS, st.lists(_TEXTS, max_size=2), _TEXTS, _TEXTS)
+@settings(max_examples=examples(300))
+def test_the_document_counts_every_word_the_way_tokens_cuts_them(
+    title: str, aliases: list[str], abstract: str, body: str
+) -> None:
+    """``document`` counts each distinct word once and filters it once; the definition is a
+    count of :func:`tokens`, occurrence by occurrence, the title's words weighing more."""
+    from collections import Counter
+
+    from papernotes.engine.related import TITLE_WEIGHT
+
+    paper = Paper(id="x", title=title, aliases=tuple(aliases), abstract=abstract, body=body)
+    expected: Counter[str] = Counter()
+    for word in tokens(" ".join((title, *aliases))):
+        expected[word] += TITLE_WEIGHT
+    expected.update(tokens(abstract))
+    expected.update(tokens(body))
+    assert document(paper) == expected

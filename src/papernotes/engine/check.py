@@ -137,11 +137,16 @@ def _indexed(kb: KnowledgeBase, wanted: set[str] | None) -> tuple[int, list[Diag
             message = f"wikilink [[{link.target}]] points to no note"
             out.append(Diagnostic(link.path, link.line, "warning", message))
     out += _typos(kb)
-    files = kb.index.read(lambda conn: [str(p) for (p,) in conn.execute("SELECT path FROM files")])
-    if wanted is not None:
-        files = [f for f in files if f in wanted]
+    if wanted is None:  # counted, not read: 75,000 paths are 40 ms
+        checked = kb.index.read(lambda conn: conn.execute("SELECT count(*) FROM files").fetchone())
+        count = int(checked[0])
+    else:
+        files = kb.index.read(
+            lambda conn: [str(p) for (p,) in conn.execute("SELECT path FROM files")]
+        )
+        count = len([f for f in files if f in wanted])
         out = [d for d in out if d.path in wanted]
-    return len(files), [Diagnostic(shown(d.path), d.line, d.severity, d.message) for d in out]
+    return count, [Diagnostic(shown(d.path), d.line, d.severity, d.message) for d in out]
 
 
 def _duplicates(

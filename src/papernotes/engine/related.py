@@ -85,27 +85,34 @@ def tokens(text: str) -> list[str]:
 
 
 def vocabulary(paper: Paper) -> set[str]:
-    """The distinct words of :func:`document` (what the index counts once a note): the same
-    words, filtered once each rather than once an occurrence, twice as fast."""
+    """The distinct words of :func:`document` (what the index counts once a note)."""
     found: set[str] = set()
     for text in (" ".join((paper.title, *paper.aliases)), paper.abstract or "", paper.body):
-        if "//" in text or "[[" in text or "]]" in text or "```" in text:
-            text = _MARKUP.sub(" ", text)
-        found.update(_WORD.findall(fold(text)))
-    found -= STOPWORDS
-    return {
-        w for w in found if len(w) > 2 and not w.isdigit() and (len(w) < 8 or not _HASH.match(w))
-    }
+        found.update(_counted(text))
+    return found
 
 
 def document(paper: Paper) -> Counter[str]:
     """The words of a note with their counts: title and aliases, abstract, body."""
     counts: Counter[str] = Counter()
-    for word in tokens(" ".join((paper.title, *paper.aliases))):
-        counts[word] += TITLE_WEIGHT
-    counts.update(tokens(paper.abstract or ""))
-    counts.update(tokens(paper.body))
+    for word, count in _counted(" ".join((paper.title, *paper.aliases))).items():
+        counts[word] += TITLE_WEIGHT * count
+    counts.update(_counted(paper.abstract or ""))
+    counts.update(_counted(paper.body))
     return counts
+
+
+def _counted(text: str) -> Counter[str]:
+    """:func:`tokens` of ``text`` with their counts: every word counted first, and each
+    distinct word then kept or dropped once (not once an occurrence: twice as fast)."""
+    if "//" in text or "[[" in text or "]]" in text or "```" in text:
+        text = _MARKUP.sub(" ", text)  # else it would change nothing
+    found = Counter(_WORD.findall(fold(text)))
+    for word in [w for w in found if len(w) <= 2 or w in STOPWORDS or w.isdigit()]:
+        del found[word]
+    for word in [w for w in found if len(w) >= 8 and _HASH.match(w)]:
+        del found[word]
+    return found
 
 
 @dataclass(frozen=True)
