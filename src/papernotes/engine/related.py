@@ -108,9 +108,11 @@ def _counted(text: str) -> Counter[str]:
     if "//" in text or "[[" in text or "]]" in text or "```" in text:
         text = _MARKUP.sub(" ", text)  # else it would change nothing
     found = Counter(_WORD.findall(fold(text)))
-    for word in [w for w in found if len(w) <= 2 or w in STOPWORDS or w.isdigit()]:
-        del found[word]
-    for word in [w for w in found if len(w) >= 8 and _HASH.match(w)]:
+    for word in [
+        w
+        for w in found
+        if len(w) <= 2 or w in STOPWORDS or w.isdigit() or (len(w) >= 8 and _HASH.match(w))
+    ]:
         del found[word]
     return found
 

@@ -19,6 +19,7 @@ socket; it opens the index anew, as any command does.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import json
 import os
@@ -63,9 +64,13 @@ def serve(
             _send(conn, "ready")
             if not _go(conn):
                 return  # the client gave up waiting: it runs the command itself
+            # the watcher's objects out of the collector's sight in the child: a collection
+            # there would otherwise touch (and copy) every page they share
+            gc.freeze()
             pid = os.fork()
             if pid == 0:
                 _child(service, conn, fds, request, reply, command)
+            gc.unfreeze()
         finally:
             service.busy.release()
     except (OSError, ValueError):
