@@ -144,14 +144,18 @@ def settle(env: dict[str, str], pn: str, timeout: float = 120) -> None:
 
 
 def vouched(env: dict[str, str], pn: str) -> str:
-    """What the last question to the watcher came to, for one search (``vouched`` expected)."""
+    """What the last question to the watcher came to, for one search (``vouched`` expected),
+    and whether the watcher ran it."""
     traced = {**env, "PAPERNOTES_WATCH_TRACE": "1"}
     proc = subprocess.run(
         [pn, "search", "transformer", "--format", "ids"], env=traced, capture_output=True,
         text=True, check=False,
     )  # fmt: skip
     lines = [line for line in proc.stderr.splitlines() if line.startswith("watcher: ")]
-    return lines[-1].removeprefix("watcher: ") if lines else "not asked"
+    outcome = lines[-1].removeprefix("watcher: ") if lines else "not asked"
+    if any(line.startswith("watcher: runs the command") for line in lines):
+        outcome += " (run by the watcher)"  # papernotes.watcher.forkrun
+    return outcome
 
 
 def memory(pid: int) -> tuple[float, float]:

@@ -154,6 +154,50 @@ def test_an_edit_just_made_is_in_the_answer(
         assert "watcher: runs the command" in found.stderr
 
 
+def test_files_are_written_with_the_callers_umask(
+    notes: Path, watcher: subprocess.Popen[str], tmp_path: Path
+) -> None:
+    for name, run_here in (("served.json", "1"), ("alone.json", "0")):
+        done = subprocess.run(
+            [sys.executable, "-m", "papernotes", "--notes-dir", str(notes), "export",
+             "--format", "json", "-o", name],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path, umask=0o077,
+            env=_env(PAPERNOTES_WATCH_RUN=run_here),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert ("runs the command" in done.stderr) == (run_here == "1")
+    assert (tmp_path / "served.json").read_bytes() == (tmp_path / "alone.json").read_bytes()
+    modes = {oct((tmp_path / n).stat().st_mode & 0o777) for n in ("served.json", "alone.json")}
+    assert modes == {oct(0o600)}
+
+
+@pytest.mark.parametrize("tostop", [False, True])
+def test_a_terminal_that_stops_background_writers(
+    notes: Path, watcher: subprocess.Popen[str], tmp_path: Path, tostop: bool
+) -> None:
+    """With ``stty tostop``, the watcher's child (not in the terminal's foreground) would be
+    stopped at its first write: the command runs itself."""
+    import pty
+    import termios
+
+    master, slave = pty.openpty()
+    try:
+        attrs = termios.tcgetattr(slave)
+        attrs[3] = attrs[3] | termios.TOSTOP if tostop else attrs[3] & ~termios.TOSTOP
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        done = subprocess.run(
+            [sys.executable, "-m", "papernotes", "--notes-dir", str(notes), "tags"],
+            stdout=slave, stderr=subprocess.PIPE, text=True, timeout=120, cwd=tmp_path,
+            env=_env(),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert ("runs the command" in done.stderr) is not tostop
+        assert b"preference-optimization" in os.read(master, 65536)
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 @pytest.fixture
 def big(tmp_path: Path, runtime: Path) -> Iterator[Path]:
     """A watcher serving 60 notes of 5 kB: their JSON export (300 kB) fills a pipe (64 kB)
@@ -231,6 +275,7 @@ def test_a_client_that_gives_up_before_go_gets_nothing_run(
     request = {
         "args": ["list", "--format", "ids"],
         "cwd": str(notes),
+        "umask": 0o022,
         "env": _env(),
         "code": watchclient.code_stamp(),
         "streams": [["utf-8", "strict"]] * 3,

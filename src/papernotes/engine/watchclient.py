@@ -195,9 +195,14 @@ def run(root: str | os.PathLike[str], args: list[str]) -> int | None:
         return None
     import _socket
 
+    if _stops_background_writes():
+        return None  # the watcher's child, not in the terminal's foreground, would be stopped
+    mask = os.umask(0o077)
+    os.umask(mask)
     request = {
         "args": args,
         "cwd": os.getcwd(),
+        "umask": mask,
         "env": dict(os.environ),
         "code": code_stamp(),
         "streams": [_stream(s) for s in (sys.stdin, sys.stdout, sys.stderr)],
@@ -221,6 +226,23 @@ def run(root: str | os.PathLike[str], args: list[str]) -> int | None:
         sock.close()
         return None
     return _wait(sock, lines)
+
+
+def _stops_background_writes() -> bool:
+    """Whether standard output or error is a terminal that stops a process writing to it
+    from the background (``stty tostop``): the watcher's child writes from outside the
+    terminal's foreground process group."""
+    for fd in (1, 2):
+        try:
+            if not os.isatty(fd):
+                continue
+            import termios
+
+            if termios.tcgetattr(fd)[3] & termios.TOSTOP:
+                return True
+        except (OSError, ImportError):
+            return True
+    return False
 
 
 def code_stamp() -> list[Any]:

@@ -95,6 +95,8 @@ def _request(payload: str, fds: list[int]) -> dict[str, Any]:
         or not isinstance(request.get("args"), list)
         or not all(isinstance(a, str) for a in request["args"])
         or not isinstance(request.get("cwd"), str)
+        or type(request.get("umask")) is not int
+        or not 0 <= request["umask"] <= 0o777
         or not isinstance(request.get("env"), dict)
         or not all(isinstance(v, str) for v in request["env"].values())
         or not isinstance(request.get("streams"), list)
@@ -151,6 +153,7 @@ def _child(
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.chdir(request["cwd"])
+        os.umask(request["umask"])
         os.environ.clear()
         os.environ.update(request["env"])
         _streams(request["streams"])
