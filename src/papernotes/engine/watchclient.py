@@ -199,14 +199,17 @@ def run(root: str | os.PathLike[str], args: list[str]) -> int | None:
         return None  # the watcher's child, not in the terminal's foreground, would be stopped
     mask = os.umask(0o077)
     os.umask(mask)
-    request = {
-        "args": args,
-        "cwd": os.getcwd(),
-        "umask": mask,
-        "env": dict(os.environ),
-        "code": code_stamp(),
-        "streams": [_stream(s) for s in (sys.stdin, sys.stdout, sys.stderr)],
-    }
+    try:
+        request = {
+            "args": args,
+            "cwd": os.getcwd(),  # gone: FileNotFoundError
+            "umask": mask,
+            "env": dict(os.environ),
+            "code": code_stamp(),
+            "streams": [_stream(s) for s in (sys.stdin, sys.stdout, sys.stderr)],
+        }
+    except OSError:
+        return None
     fds = [0, 1, 2]
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     deadline = time.monotonic() + _timeout()
@@ -214,13 +217,13 @@ def run(root: str | os.PathLike[str], args: list[str]) -> int | None:
         sock.settimeout(_timeout())
         sock.connect(path)
         if not _same_user(sock) or not private_folder(os.path.dirname(path)):
-            return None
+            raise ValueError("not this user's watcher")
         data = b"run " + _dumps(request).encode() + b"\n"
         ancillary = b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds)
         sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, ancillary)])
         lines = _Lines(sock)
         if lines.next(deadline) != "ready":
-            return None
+            raise ValueError("not taken")
         sock.sendall(b"go\n")  # from here on the command runs there, and only there
     except (OSError, ValueError):
         sock.close()
@@ -316,9 +319,10 @@ class _Lines:
         return line.decode("ascii", "replace")
 
 
-def _wait(sock: Any, lines: _Lines) -> int:
+def _wait(sock: Any, lines: _Lines) -> int | None:
     """Wait for the command the watcher runs to end, passing Ctrl-C (and a polite SIGTERM or
-    SIGHUP) on to it; its exit status (128 + N for a signal, as a shell says)."""
+    SIGHUP) on to it; its exit status (128 + N for a signal, as a shell says). None when
+    the watcher could not start it (it could not fork): nothing ran."""
     import _signal  # type: ignore[import-not-found]  # signal.py imports enum: 3 ms
 
     child: list[int] = []
@@ -341,6 +345,8 @@ def _wait(sock: Any, lines: _Lines) -> int:
                 line = None
             if line is None:
                 return _orphaned(child)
+            if line.startswith("refused") and not child:
+                return None
             word, _, number = line.partition(" ")
             if not number.isdigit():
                 continue

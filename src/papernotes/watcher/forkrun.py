@@ -67,9 +67,14 @@ def serve(
             # the watcher's objects out of the collector's sight in the child: a collection
             # there would otherwise touch (and copy) every page they share
             gc.freeze()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as exc:  # no memory, a process limit: the client runs it
+                gc.unfreeze()
+                _send(conn, f"refused {exc.strerror or 'fork'}")
+                return
             if pid == 0:
-                _child(service, conn, fds, request, reply, command)
+                _child(service, conn, fds, request, reply, command)  # never returns
             gc.unfreeze()
         finally:
             service.busy.release()
