@@ -664,3 +664,27 @@ def _stop(notes: Path, proc: subprocess.Popen[str]) -> str:
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=30)
     return out
+
+
+def test_a_barrier_late_while_it_applies_a_batch_is_waited_for(
+    notes: Path, serving: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command the watcher runs is told "wait" when the barrier is late because the
+    watcher is applying changes (100 new notes take 0.3-3 s at 75,000), and the barrier gets
+    longer; a plain question keeps the short timeout."""
+    monkeypatch.setenv(watchclient.ENV_TIMEOUT, "0.3")
+    service = serving.service
+    told: list[str] = []
+    answers: list[dict[str, object]] = []
+    with service.busy:  # the watcher's main loop is busy applying a batch
+        (notes / "n1.md").write_text(note("Note 1", "later"), encoding="utf-8")
+        asking = threading.Thread(
+            target=lambda: answers.append(service.answer("sync", lambda: told.append("wait")))
+        )
+        asking.start()
+        time.sleep(0.6)
+        assert told == ["wait"] and asking.is_alive()
+        assert service.answer("sync")["state"] == "lagging"  # no on_wait: 0.3 s, then scan
+    asking.join(10)
+    assert answers[0]["state"] == "serving"
+    assert fresh(notes, "later") == ["n1"]

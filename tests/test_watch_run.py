@@ -297,3 +297,93 @@ def test_a_question_that_is_not_a_command(notes: Path, watcher: subprocess.Popen
     assert sock.recv(100) == b""  # closed, nothing run
     sock.close()
     assert watchclient.status(notes)["state"] == "serving"  # type: ignore[index]
+
+
+def test_a_fork_the_watcher_cannot_make_is_a_refusal(
+    notes: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """No memory or a process limit: nothing ran, and the process runs the command itself.
+    (The watcher serves in a thread of this process here; its fork fails before it forks.)"""
+    import threading
+
+    from papernotes.disk.store import open_store
+    from papernotes.watcher import forkrun, watchd
+
+    ran: list[str] = []
+    service = watchd.Service(open_store(notes), 0, lambda line: None, lambda: ran.append("x"))
+    service.tap = False
+    thread = threading.Thread(target=service.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while service.state != "serving":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+        def no_fork() -> int:
+            raise OSError(11, "Resource temporarily unavailable")
+
+        monkeypatch.setattr(forkrun.os, "fork", no_fork)
+        args = ["--notes-dir", str(notes), "list", "--format", "ids"]
+        assert watchclient.run(notes, args) is None
+        assert ran == [] and capfd.readouterr().out == ""
+    finally:
+        service.stop()
+        thread.join(10)
+
+
+def test_a_working_folder_that_is_gone_is_no_request(
+    notes: Path, watcher: subprocess.Popen[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def gone() -> str:
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(watchclient.os, "getcwd", gone)
+    assert watchclient.run(notes, ["--notes-dir", str(notes), "tags"]) is None
+
+
+@pytest.mark.parametrize("says_wait", [True, False])
+def test_the_process_waits_longer_only_when_told_to(
+    notes: Path, monkeypatch: pytest.MonkeyPatch, says_wait: bool
+) -> None:
+    """A watcher applying changes says "wait" and answers "ready" later: the process waits
+    (up to watchclient.APPLYING_WAIT); one that says nothing in time is given up on."""
+    import threading
+
+    monkeypatch.setenv(watchclient.ENV_TIMEOUT, "0.3")
+    path = watchclient.socket_path(notes)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    os.chmod(os.path.dirname(path), 0o700)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    heard: list[bytes] = []
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            data = b""
+            while not data.endswith(b"\n"):
+                chunk, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+                for fd in fds:
+                    os.close(fd)
+                data += chunk
+            if says_wait:
+                conn.sendall(b"wait\n")
+            time.sleep(0.8)
+            try:
+                conn.sendall(b"ready\n")
+                conn.settimeout(5)
+                heard.append(conn.recv(10))
+                conn.sendall(b"pid 999999\nexit 7\n")
+            except OSError:  # the process gave up and closed: it runs the command itself
+                heard.append(b"")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        assert watchclient.run(notes, ["tags"]) == (7 if says_wait else None)
+        thread.join(5)
+        assert heard == ([b"go\n"] if says_wait else [b""])
+    finally:
+        server.close()

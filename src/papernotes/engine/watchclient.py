@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 ENV_TIMEOUT = "PAPERNOTES_WATCH_TIMEOUT"
 ENV_WATCH = "PAPERNOTES_WATCH"  # on / off: start a watcher by itself (else watch = true/false)
 TIMEOUT = 0.25  # seconds: a scan of 75,000 notes takes about this long
+# seconds more a command the watcher runs waits when the watcher says that it is applying
+# changes ("wait"): a scan would take longer, and write what the watcher is writing
+APPLYING_WAIT = 3.5
 MAX_SOCKET_PATH = 107  # sun_path, less its final NUL
 
 # why the last question did not spare the scan ("vouched" when it did): for tests, --status
@@ -222,7 +225,10 @@ def run(root: str | os.PathLike[str], args: list[str]) -> int | None:
         ancillary = b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds)
         sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, ancillary)])
         lines = _Lines(sock)
-        if lines.next(deadline) != "ready":
+        line = lines.next(deadline)
+        if line == "wait":  # the watcher is applying changes: it says when it is done
+            line = lines.next(time.monotonic() + APPLYING_WAIT)
+        if line != "ready":
             raise ValueError("not taken")
         sock.sendall(b"go\n")  # from here on the command runs there, and only there
     except (OSError, ValueError):

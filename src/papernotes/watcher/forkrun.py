@@ -53,7 +53,9 @@ def serve(
         if why is not None:
             _send(conn, f"refused {why}")
             return
-        reply = service.answer("sync")
+        # "wait": the barrier is late because this process is applying changes; the client
+        # then waits longer for "ready" (see watchd.APPLYING_WAIT)
+        reply = service.answer("sync", on_wait=lambda: _send(conn, "wait"))
         if reply.get("state") != "serving" or reply.get("generation") is None:
             _send(conn, f"refused {reply.get('state')}")
             return

@@ -48,6 +48,9 @@ RETRY = 30.0  # seconds between attempts to watch again after the watcher could 
 # commands, which scan meanwhile, get the processor to themselves
 RESCAN_QUIET = 0.5
 LOG_BATCHES = 1000  # batches remembered for "what changed since this token"
+# seconds a command run by the watcher waits for the barrier while the watcher applies a
+# batch (it is told so: papernotes.watcher.forkrun); other questions wait TIMEOUT (0.25 s)
+APPLYING_WAIT = 3.0
 
 
 class Service:
@@ -339,8 +342,10 @@ class Service:
     def token(self) -> str:
         return f"{self.epoch}:{self.seq}"
 
-    def answer(self, request: str) -> dict[str, Any]:
-        """The answer to one question (``sync [TOKEN]``, ``status``, ``stop``)."""
+    def answer(self, request: str, on_wait: Callable[[], None] | None = None) -> dict[str, Any]:
+        """The answer to one question (``sync [TOKEN]``, ``status``, ``stop``). ``on_wait``:
+        called when a sync's barrier was not reached in time while this process is applying
+        changes; the barrier is then given up to :data:`APPLYING_WAIT` seconds in all."""
         self.last_question = time.monotonic()
         words = request.split()
         op = words[0] if words else ""
@@ -349,7 +354,9 @@ class Service:
             return {"state": "stopping", "pid": os.getpid()}
         if op not in ("sync", "status"):
             return {"state": "error", "reason": f"unknown question {op!r}"}
-        waited, behind, cut_short = self._barrier(watchclient._timeout() if op == "sync" else 5.0)
+        waited, behind, cut_short = self._barrier(
+            watchclient._timeout() if op == "sync" else 5.0, on_wait if op == "sync" else None
+        )
         index = self.index
         location = index.location if index is not None else None
         identity = index.identity if index is not None else None
@@ -379,7 +386,9 @@ class Service:
             reply["idle"] = self.idle
         return reply
 
-    def _barrier(self, timeout: float) -> tuple[bool, int, str | None]:
+    def _barrier(
+        self, timeout: float, on_wait: Callable[[], None] | None = None
+    ) -> tuple[bool, int, str | None]:
         """Wait until every change made before now has been applied: whether it was in time
         (True also when there is nothing to wait for: the state says why it does not vouch),
         how many changed paths were applied on the way (how far behind it was), and the
@@ -399,6 +408,13 @@ class Service:
                 if watcher.overflowed():  # the pump has not got there yet: no need to wait
                     return True, self.pending, "restarting"
                 left = deadline - time.monotonic()
+                if left <= 0 and on_wait is not None and self.busy.locked():
+                    # applying a batch (100 new notes: 0.3-3 s at 75,000, by the page cache):
+                    # waiting beats a scan of every note, which would write them too
+                    on_wait()
+                    on_wait = None
+                    deadline += APPLYING_WAIT - timeout
+                    continue
                 if left <= 0 or self.stopping.is_set():
                     return False, self.pending, None
                 self._cond.wait(min(left, 0.01))
