@@ -224,3 +224,42 @@ def test_counts_follow_every_change(tmp_path_factory: pytest.TempPathFactory, st
             now.pop(number, None)
         kb = open_kb(open_store(notes))
         assert facet_counts(kb, "tags") == expected_counts(now)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.lists(st.sampled_from(["DPO", "dpo", "KTO", "Été"]), max_size=2),
+            st.sampled_from([None, "2305.18290", "2402.01306"]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+@settings(max_examples=examples(25), deadline=None)
+def test_duplicate_keys_follow_every_change(
+    tmp_path_factory: pytest.TempPathFactory, steps: list
+) -> None:
+    """The alias and arXiv keys more than one note has, kept a batch at a time for check
+    (table dupkeys), are what a recount of every key says after each change."""
+    notes = make_kb(tmp_path_factory.mktemp("kb"), {})
+    for number, aliases, arxiv in steps:
+        path = notes / f"n{number}.md"
+        if aliases or arxiv:
+            lines = [f"title: N{number}", f"aliases: {json.dumps(aliases)}"]
+            lines += [f"arxiv: '{arxiv}'"] if arxiv else []
+            path.write_text("---\n" + "\n".join(lines) + "\n---\n", "utf-8")
+        else:
+            path.unlink(missing_ok=True)
+        kb = open_kb(open_store(notes))
+        kept, recounted = kb.index.read(
+            lambda conn: (
+                conn.execute("SELECT kind, value FROM dupkeys ORDER BY 1, 2").fetchall(),
+                conn.execute(
+                    "SELECT kind, value FROM keys WHERE kind IN ('alias', 'arxiv') "
+                    "GROUP BY kind, value HAVING count(*) > 1 ORDER BY 1, 2"
+                ).fetchall(),
+            )
+        )
+        assert kept == recounted

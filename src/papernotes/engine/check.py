@@ -167,8 +167,8 @@ def _duplicates(
         rows = conn.execute(
             "SELECT k.value, p.path, r.data FROM keys k JOIN papers p ON p.rowid = k.paper "
             "JOIN records r ON r.rowid = p.rowid "
-            "WHERE k.kind = ? AND k.value IN (SELECT value FROM keys WHERE kind = ? "
-            "GROUP BY value HAVING count(*) > 1) ORDER BY k.value, p.path",  # a key once a note
+            "WHERE k.kind = ? AND k.value IN (SELECT value FROM dupkeys WHERE kind = ?) "
+            "ORDER BY k.value, p.path",  # a key once a note
             (kind, kind),
         )
         for value, path, data in rows:

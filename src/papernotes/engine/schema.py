@@ -31,7 +31,7 @@ from typing import Any
 from papernotes.note import normalize
 from papernotes.note.model import Paper, as_dict
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # FTS5 columns, in order (search's bm25 weights are given in this order); the body is column 8
 COLUMNS = (
@@ -39,6 +39,7 @@ COLUMNS = (
     "extra",
 )
 FACETS = ("authors", "topics", "tags")  # list fields with a table of their own
+DUPLICABLE = ("alias", "arxiv")  # keys two notes may share by mistake (table dupkeys)
 
 
 class IndexDamaged(sqlite3.DatabaseError):
@@ -81,6 +82,10 @@ TABLES = (
     "CREATE TABLE keys(kind TEXT NOT NULL, value TEXT NOT NULL, paper INTEGER NOT NULL)",
     "CREATE INDEX keys_value ON keys(kind, value)",
     "CREATE INDEX keys_paper ON keys(paper)",
+    # the alias and arXiv keys that more than one note has (check's duplicates), kept for the
+    # keys each batch touched (flush): grouping 75,000 arXiv keys took check 30 ms
+    "CREATE TABLE dupkeys(kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(kind, value))"
+    " WITHOUT ROWID",
     *_facet_tables(),
     # outgoing links (related ids, then wikilinks), folded by link_keys()
     """CREATE TABLE links(paper INTEGER NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
@@ -239,10 +244,11 @@ class Pending:
 
     words: Counter[str] = field(default_factory=Counter)  # notes added minus removed, a word
     values: set[tuple[str, str]] = field(default_factory=set)  # (list field, folded value)
+    keys: set[tuple[str, str]] = field(default_factory=set)  # (kind, value) of DUPLICABLE
 
 
 def flush(conn: sqlite3.Connection, pending: Pending) -> None:
-    """Write what ``pending`` holds into ``words`` and ``counts``; clears it."""
+    """Write what ``pending`` holds into ``words``, ``counts`` and ``dupkeys``; clears it."""
     rows = [(term, n) for term, n in pending.words.items() if n]
     pending.words.clear()
     if rows:
@@ -272,6 +278,21 @@ def flush(conn: sqlite3.Connection, pending: Pending) -> None:
             (name, touched),
         )
     pending.values.clear()
+    for kind in DUPLICABLE:
+        touched = json.dumps(sorted(value for k, value in pending.keys if k == kind))
+        if touched == "[]":
+            continue
+        conn.execute(
+            "DELETE FROM dupkeys WHERE kind = ? AND value IN (SELECT value FROM json_each(?))",
+            (kind, touched),
+        )
+        conn.execute(
+            "INSERT INTO dupkeys(kind, value) SELECT kind, value FROM keys "
+            "WHERE kind = ? AND value IN (SELECT value FROM json_each(?)) "
+            "GROUP BY kind, value HAVING count(*) > 1",
+            (kind, touched),
+        )
+    pending.keys.clear()
 
 
 @dataclass(frozen=True)
@@ -371,6 +392,7 @@ def insert_paper(conn: sqlite3.Connection, rows: Rows, pending: Pending) -> int:
         "INSERT INTO keys(kind, value, paper) VALUES (?, ?, ?)",
         [(kind, value, rowid) for kind, value in rows.names],
     )
+    pending.keys.update(key for key in rows.names if key[0] in DUPLICABLE)
     for name, values in rows.facets:
         conn.executemany(
             f"INSERT INTO {name}(paper, pos, value, folded) VALUES (?, ?, ?, ?)",
@@ -399,7 +421,9 @@ def delete_paper(conn: sqlite3.Connection, rowid: int, pending: Pending) -> str:
     pending.words.subtract(note_words(paper_of(*row)))
     conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
     conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,))
-    for table in ("keys", "links", "extras"):
+    gone = conn.execute("DELETE FROM keys WHERE paper = ? RETURNING kind, value", (rowid,))
+    pending.keys.update((str(k), str(v)) for k, v in gone if k in DUPLICABLE)
+    for table in ("links", "extras"):
         conn.execute(f"DELETE FROM {table} WHERE paper = ?", (rowid,))
     for name in FACETS:
         gone = conn.execute(f"DELETE FROM {name} WHERE paper = ? RETURNING folded", (rowid,))
