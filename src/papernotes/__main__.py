@@ -119,20 +119,9 @@ def _leave(code: str | int | None) -> NoReturn:
     a debugger or coverage (which report at exit) the usual exit is taken."""
     if sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
-    if code is None:
-        status = 0
-    elif isinstance(code, int):
-        status = code
-    else:
-        print(code, file=sys.stderr)
-        status = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None and not stream.closed:
-                stream.flush()
-        except Exception:
-            status = 120
-    os._exit(status)
+    from papernotes.commands import exit_now
+
+    exit_now(code)
 
 
 if __name__ == "__main__":

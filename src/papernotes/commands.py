@@ -6,6 +6,13 @@ index up to date, and start making sure it is fresh while click and the command 
 
 from __future__ import annotations
 
+import os
+import sys
+
+TYPE_CHECKING = False  # typing's would cost the console script an import
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 # The global option naming the notes folder, and the variable it falls back on.
 NOTES_OPTION = "--notes-dir"
 NOTES_VARIABLE = "PAPERNOTES_DIR"
@@ -47,3 +54,27 @@ TABLE: dict[str, tuple[str, bool, bool | str]] = {
 COMMANDS: dict[str, str] = {name: target for name, (target, _, _) in TABLE.items()}
 READERS: frozenset[str] = frozenset(name for name, (_, reads, _) in TABLE.items() if reads)
 SERVED: dict[str, bool | str] = {name: served for name, (_, _, served) in TABLE.items() if served}
+
+
+def exit_now(code: object) -> NoReturn:
+    """End this process with the status ``sys.exit(code)`` gives (None: 0, a number: it, else
+    the text on stderr and 1), at once: the standard streams flushed (a failure to flush is
+    status 120, as in Python's own shutdown), nothing torn down and no atexit handler run
+    (see ``papernotes.__main__._leave``; a child the watcher forked must never return)."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        import contextlib
+
+        with contextlib.suppress(BaseException):
+            print(code, file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None and not stream.closed:
+                stream.flush()
+        except BaseException:
+            status = 120
+    os._exit(status & 0xFF)

@@ -29,6 +29,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from papernotes.commands import exit_now
 from papernotes.engine import watchclient
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ def _child(
         with contextlib.suppress(BaseException):
             traceback.print_exc()
         code = 1
-    _exit(code)
+    exit_now(code)
 
 
 def _streams(streams: list[Any]) -> None:
@@ -208,22 +209,3 @@ def _streams(streams: list[Any]) -> None:
     for name, stream in zip(("stdin", "stdout", "stderr"), opened, strict=True):
         setattr(sys, name, stream)
         setattr(sys, f"__{name}__", stream)
-
-
-def _exit(code: Any) -> NoReturn:
-    """Exit as the command's own process would (see ``papernotes.__main__._leave``)."""
-    if code is None:
-        status = 0
-    elif isinstance(code, int):
-        status = code
-    else:
-        with contextlib.suppress(BaseException):
-            print(code, file=sys.stderr)
-        status = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None and not stream.closed:
-                stream.flush()
-        except BaseException:
-            status = 120
-    os._exit(status & 0xFF)
