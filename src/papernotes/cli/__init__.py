@@ -120,7 +120,7 @@ def preload() -> None:
     """Import what the commands a change watcher runs would import when they run (their
     modules, the engine, the renderers, rich and rapidfuzz): the watcher does it once, and
     every child it forks for a command has it (:mod:`papernotes.watcher.forkrun`). About
-    150 ms and 10 MB, once; the BibTeX reader (pybtex, another 80 ms) and the model of the
+    130 ms and 9 MB, once; the BibTeX reader (pybtex, another 80 ms) and the model of the
     semantic search are left to the commands that use them."""
     import pkgutil
 
@@ -134,7 +134,8 @@ def preload() -> None:
             importlib.import_module(module.name)
     for name in ("rapidfuzz.fuzz", "rapidfuzz.process", "rapidfuzz.utils", "rapidfuzz.distance"):
         importlib.import_module(name)
-    for name in ("console", "markdown", "rule", "segment", "style", "table", "text"):
+    # not rich.markdown and rich.rule: only show on a terminal uses them, never run there
+    for name in ("console", "segment", "style", "table", "text"):
         importlib.import_module(f"rich.{name}")
 
 
