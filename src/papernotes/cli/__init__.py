@@ -120,8 +120,9 @@ def preload() -> None:
     """Import what the commands a change watcher runs would import when they run (their
     modules, the engine, the renderers, rich and rapidfuzz): the watcher does it once, and
     every child it forks for a command has it (:mod:`papernotes.watcher.forkrun`). About
-    9 MB and a few hundred ms (measured apart: the modules 140 ms, rapidfuzz 40), once; the BibTeX reader (pybtex, another 80 ms) and the model of the
-    semantic search are left to the commands that use them."""
+    9 MB and a few hundred ms, once (measured apart: the modules 140 ms, rapidfuzz 40); the
+    BibTeX reader (pybtex, another 80 ms) and the model of the semantic search are left to
+    the commands that use them."""
     import pkgutil
 
     from papernotes import engine, note, render
