@@ -13,7 +13,7 @@ from conftest import examples
 from kbfactory import make_kb, run
 from papernotes.disk.store import open_store
 from papernotes.engine.kb import open_kb
-from papernotes.engine.stats import compute, facet_counts
+from papernotes.engine.stats import compute, facet_counts, facet_runs, first, flat
 from papernotes.note.normalize import fold
 from papernotes.render.stats import bar, chart, stats_lines
 from papernotes.render.tables import _cell, _cells
@@ -46,6 +46,30 @@ def test_authors_limit_and_formats(notes: Path) -> None:
     assert as_csv == (
         "topic,notes\nalignment,3\narchitectures,1\nfactuality,1\nlanguage-models,1\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("limit", "expected"),
+    [
+        (1, [(3, ["a"])]),
+        (2, [(3, ["a", "b"])]),
+        (3, [(3, ["a", "b"]), (1, ["c"])]),
+        (9, [(3, ["a", "b"]), (1, ["c", "d"])]),
+    ],
+)
+def test_first_cuts_runs(limit: int, expected: list) -> None:
+    assert first([(3, ["a", "b"]), (1, ["c", "d"])], limit) == expected
+
+
+def test_a_value_with_a_line_break_is_one_line(tmp_path: Path) -> None:
+    notes = make_kb(
+        tmp_path,
+        {
+            "a": '---\ntitle: A\nauthors: ["Ada\\nLovelace", "Alan Turing"]\n---\n',
+            "b": "---\ntitle: B\nauthors: [Alan Turing]\n---\n",
+        },
+    )
+    assert run(notes, "authors").stdout == "2\tAlan Turing\n1\tAda Lovelace\n"
 
 
 def test_spellings_merge_and_taxonomy_shows_unused(tmp_path: Path) -> None:
@@ -181,7 +205,7 @@ def test_cells_at_once_with_what_needs_a_change(text: str) -> None:
     assert _cells(texts) == [_cell(t) for t in texts]
 
 
-SPELLINGS = ["NLP", "nlp", "Nlp", "Vision", "vision", "Été", "ete", "ÉTÉ"]
+SPELLINGS = ["NLP", "nlp", "Nlp", "Vision", "vision", "Été", "ete", "ÉTÉ", "two\nlines"]
 
 
 def expected_counts(notes: dict[int, list[str]]) -> list[tuple[str, int]]:
@@ -224,6 +248,9 @@ def test_counts_follow_every_change(tmp_path_factory: pytest.TempPathFactory, st
             now.pop(number, None)
         kb = open_kb(open_store(notes))
         assert facet_counts(kb, "tags") == expected_counts(now)
+        # grouped by SQLite, in the order of its index; a line break in a value reads rows
+        assert flat(facet_runs(kb, "tags")) == expected_counts(now)
+        assert flat(facet_runs(kb, "tags", "name")) == facet_counts(kb, "tags", "name")
 
 
 @given(

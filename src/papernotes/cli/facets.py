@@ -23,17 +23,17 @@ def _facet_command(facet: str, label: str) -> click.Command:
     @format_option("table", "json", "csv")
     @click.pass_context
     def command(ctx: click.Context, sort: str, limit: int | None, fmt: str) -> None:
-        from papernotes.engine.stats import facet_counts
+        from papernotes.engine.stats import facet_runs, first
         from papernotes.errors import NotFound
         from papernotes.render.tables import print_counts
 
         kb = get_kb(ctx)
         extra = kb.store.taxonomy().get(facet, ()) if facet != "authors" else ()
-        rows = facet_counts(kb, facet, sort, extra)
+        runs = facet_runs(kb, facet, sort, extra)
         if limit:
-            rows = rows[:limit]
-        print_counts(rows, label, fmt)
-        if not rows:
+            runs = first(runs, limit)
+        print_counts(runs, label, fmt)
+        if not runs:
             raise NotFound(f"no {facet} in the notes")
 
     command.help = (

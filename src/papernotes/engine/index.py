@@ -434,6 +434,27 @@ class Index:
                 raise IndexDamaged("a stored value is not what papernotes writes")
         return rows
 
+    def facet_runs(self, field: str) -> list[tuple[int, list[str]]]:
+        """:meth:`facet`, most notes first, as runs of one number: ``(number of notes, the
+        spellings shown of the values that many notes have, by folded value)``. Read from
+        the ``runs`` table: 125 rows for the 175,000 authors of 75,000 notes."""
+        if field not in FACETS:
+            raise ValueError(f"not a list field: {field!r}")
+        return self._facet_runs(field)
+
+    @_healing
+    def _facet_runs(self, field: str) -> list[tuple[int, list[str]]]:
+        rows = self.conn.execute(
+            "SELECT notes, shown FROM runs WHERE field = ? ORDER BY notes DESC", (field,)
+        ).fetchall()
+        runs = [(notes, json.loads(shown)) for notes, shown in rows]
+        for notes, values in runs:  # the values checked at once, in C
+            if not (
+                type(notes) is int and type(values) is list and set(map(type, values)) == {str}
+            ):
+                raise IndexDamaged("a stored value is not what papernotes writes")
+        return runs
+
     @_healing
     def document_frequencies(self, words: Iterable[str]) -> dict[str, int]:
         """How many notes use each of ``words`` (those of :func:`.related.document`);

@@ -31,7 +31,7 @@ from typing import Any
 from papernotes.note import normalize
 from papernotes.note.model import Paper, as_dict
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # FTS5 columns, in order (search's bm25 weights are given in this order); the body is column 8
 COLUMNS = (
@@ -103,6 +103,11 @@ TABLES = (
     """CREATE TABLE counts(field TEXT NOT NULL, folded TEXT NOT NULL, shown TEXT NOT NULL,
         notes INTEGER NOT NULL, PRIMARY KEY(field, folded)) WITHOUT ROWID""",
     "CREATE INDEX counts_notes ON counts(field, notes DESC, folded, shown)",
+    # the same, a row a number of notes: the values that many notes have, shown (a JSON
+    # array, by folded value); kept for the numbers each batch touched (flush). authors reads
+    # 125 rows instead of 175,000 at 75,000 notes (40 ms -> 5)
+    "CREATE TABLE runs(field TEXT NOT NULL, notes INTEGER NOT NULL, shown TEXT NOT NULL)",
+    "CREATE UNIQUE INDEX runs_notes ON runs(field, notes DESC)",
     # the distinctive words of title, aliases, abstract and body (related.document)
     # and how many notes use each: the document frequencies of related and show
     "CREATE TABLE words(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID",
@@ -111,7 +116,8 @@ TABLES = (
     "CREATE VIRTUAL TABLE fts_vocab USING fts5vocab(fts, row)",
 )
 # name -> the SQL that SQLite keeps for it; and the shadow tables of the FTS5 table
-EXPECTED = {re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX) (\w+)", sql)[0]: sql for sql in TABLES}
+_NAMED = re.compile(r"CREATE (?:VIRTUAL |UNIQUE )?(?:TABLE|INDEX) (\w+)")
+EXPECTED = {_NAMED.findall(sql)[0]: sql for sql in TABLES}
 SHADOWS = tuple(f"fts_{shadow}" for shadow in ("data", "idx", "content", "docsize", "config"))
 
 
@@ -263,6 +269,11 @@ def flush(conn: sqlite3.Connection, pending: Pending) -> None:
         touched = json.dumps(sorted(key for table, key in pending.values if table == name))
         if touched == "[]":
             continue
+        numbers = (
+            "SELECT DISTINCT notes FROM counts "
+            "WHERE field = ? AND folded IN (SELECT value FROM json_each(?))"
+        )
+        before = conn.execute(numbers, (name, touched)).fetchall()
         conn.execute(
             "DELETE FROM counts WHERE field = ? AND folded IN (SELECT value FROM json_each(?))",
             (name, touched),
@@ -276,6 +287,19 @@ def flush(conn: sqlite3.Connection, pending: Pending) -> None:
             "  WHERE folded IN (SELECT value FROM json_each(?)) GROUP BY folded, value)"
             ") WHERE rank = 1",
             (name, touched),
+        )
+        # the runs of the numbers of notes these values had and have now
+        after = conn.execute(numbers, (name, touched)).fetchall()
+        runs = json.dumps(sorted({n for (n,) in before + after}))
+        conn.execute(
+            "DELETE FROM runs WHERE field = ? AND notes IN (SELECT value FROM json_each(?))",
+            (name, runs),
+        )
+        conn.execute(  # in the order of counts_notes: by folded value within a number
+            "INSERT INTO runs(field, notes, shown) SELECT field, notes, json_group_array(shown) "
+            "FROM counts WHERE field = ? AND notes IN (SELECT value FROM json_each(?)) "
+            "GROUP BY notes",
+            (name, runs),
         )
     pending.values.clear()
     for kind in DUPLICABLE:

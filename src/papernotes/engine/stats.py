@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,39 @@ def facet_counts(
         if sort != "name":  # stable: by name within a count
             rows.sort(key=itemgetter(2), reverse=True)
     return [(shown, notes) for _, shown, notes in rows]
+
+
+Runs = list[tuple[int, list[str]]]
+
+
+def facet_runs(
+    kb: KnowledgeBase, facet: str, sort: str = "count", extra: Iterable[str] = ()
+) -> Runs:
+    """:func:`facet_counts`, in the same order, as runs of values with one count: ``(number
+    of notes, [value, ...])``. Most used first and no taxonomy, the index groups them in SQL
+    (175,000 authors at 75,000 notes: a row each would take 250 ms)."""
+    if facet not in FACETS:
+        raise ValueError(f"unknown facet {facet!r}")
+    if sort == "count" and not extra:
+        return kb.index.facet_runs(facet)
+    rows = facet_counts(kb, facet, sort, extra)
+    return [(n, [value for value, _ in run]) for n, run in groupby(rows, key=itemgetter(1))]
+
+
+def first(runs: Runs, limit: int) -> Runs:
+    """The first ``limit`` values of ``runs``."""
+    out: Runs = []
+    for notes, values in runs:
+        if limit <= 0:
+            break
+        out.append((notes, values[:limit]))
+        limit -= len(values)
+    return out
+
+
+def flat(runs: Runs) -> list[tuple[str, int]]:
+    """``runs`` as :func:`facet_counts` gives them: ``(value, number of notes)``."""
+    return [(value, notes) for notes, values in runs for value in values]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from papernotes.engine.stats import Runs, flat
 from papernotes.note.model import Paper
 from papernotes.render import print_data, print_json, print_json_list, safe
 
@@ -124,8 +125,19 @@ def _rich_papers(papers: Sequence[Paper]) -> None:
     console().print(papers_table(papers))
 
 
-def print_counts(rows: Sequence[tuple[str, int]], label: str, fmt: str) -> None:
-    """Values with the number of notes having them."""
+def print_counts(runs: Runs, label: str, fmt: str) -> None:
+    """Values with the number of notes having them, given as runs of one count."""
+    if not sys.stdout.isatty() and fmt == "table":  # at once: 175,000 authors are 175,000 lines
+        prefixes = [f"{notes}\t" for notes, _ in runs]
+        click.echo(
+            "".join(
+                p + f"\n{p}".join(_cells(values)) + "\n"
+                for p, (_, values) in zip(prefixes, runs, strict=True)
+            ),
+            nl=False,
+        )
+        return
+    rows = flat(runs)
     if fmt == "json":
         print_json([{label: value, "notes": count} for value, count in rows])
     elif fmt == "csv":
@@ -137,13 +149,6 @@ def print_counts(rows: Sequence[tuple[str, int]], label: str, fmt: str) -> None:
         writer.writerow([label, "notes"])
         writer.writerows(rows)
         print_data(out.getvalue())
-    elif not sys.stdout.isatty():  # at once: 175,000 authors are 175,000 lines
-        if not rows:
-            return
-        values, counts = zip(*rows, strict=True)
-        cells = _cells(list(values))
-        lines = map("\t".join, zip(map(str, counts), cells))
-        click.echo("\n".join(lines) + "\n", nl=False)
     else:
         from rich.table import Table
         from rich.text import Text
