@@ -231,7 +231,9 @@ def alter(index: Index, *statements: str) -> None:
     conn.close()
 
 
-def test_old_schema_or_parser_version_rebuilds(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_old_schema_parser_or_row_format_rebuilds(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     kb = open_kb(store(root))
     alter(kb.index, "PRAGMA user_version = 99")
     kb = open_kb(store(root))
@@ -243,6 +245,11 @@ def test_old_schema_or_parser_version_rebuilds(root: Path, monkeypatch: pytest.M
     monkeypatch.setattr(index_module, "PARSER_VERSION", 1000)
     kb = open_kb(store(root))
     assert kb.notices == ["rebuilding the search index: the note parser changed"]
+    assert kb.index.report is not None and kb.index.report.added == 3
+    kb.index.close()
+    monkeypatch.setattr(index_module, "ROW_FORMAT", 1000)
+    kb = open_kb(store(root))
+    assert kb.notices == ["rebuilding the search index: the rows of list changed"]
     assert kb.index.report is not None and kb.index.report.added == 3
 
 

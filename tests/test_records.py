@@ -12,9 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kbfactory import make_kb, run
 from papernotes.disk.store import open_store
 from papernotes.engine.kb import open_kb
 from papernotes.engine.schema import IndexDamaged, json_of, paper_of, record
+from papernotes.engine.selection import lines, papers, rowids
+from papernotes.note.cells import line, safe
 from papernotes.note.model import Paper
 from tests.conftest import SHIPPED_NOTES, examples
 
@@ -37,6 +40,45 @@ def test_every_shipped_note_reads_the_same_both_ways(records: list[tuple[str, st
     for data, body in records:
         text = json_of(data, body)
         assert text == json.dumps(paper_of(data, body).to_dict(), ensure_ascii=False)
+
+
+def test_every_shipped_note_s_line_is_made_from_its_record() -> None:
+    """What ``list`` prints on a pipe, kept when indexed, is the row of the stored paper."""
+    kb = open_kb(open_store(SHIPPED_NOTES))
+    ids = rowids(kb)
+    assert len(ids) == len(list(SHIPPED_NOTES.glob("*.md")))
+    assert list(lines(kb, ids)) == [line(paper) for paper in papers(kb, ids)]
+
+
+_MESSY = st.text(st.sampled_from("ab \t\n\x1b\u202e\x85é#,&"), max_size=8)
+
+
+@given(
+    notes=st.lists(
+        st.tuples(_MESSY, st.lists(_MESSY, max_size=3), st.lists(_MESSY, max_size=3)),
+        min_size=1,
+        max_size=4,
+    )
+)
+@settings(max_examples=examples(30), deadline=None)
+def test_list_on_a_pipe_prints_the_row_of_each_paper(
+    tmp_path_factory: pytest.TempPathFactory, notes: list[tuple[str, list[str], list[str]]]
+) -> None:
+    """Messy titles, authors and tags (tabs, line breaks, escapes, bidi overrides): each line
+    ``list`` prints is one line of nine harmless cells, the row of the paper read back."""
+    folder = make_kb(tmp_path_factory.mktemp("kb"), {})
+    for n, (title, authors, tags) in enumerate(notes):
+        front = {"title": f"T{n} {title}", "authors": authors, "tags": tags}
+        text = "".join(f"{key}: {json.dumps(value)}\n" for key, value in front.items())
+        (folder / f"n{n}.md").write_text(f"---\n{text}---\n", "utf-8")
+    result = run(folder, "list")
+    kb = open_kb(open_store(folder))
+    expected = [line(paper) for paper in papers(kb, rowids(kb))]
+    assert result.stdout == "".join(f"{row}\n" for row in expected)
+    for row in expected:
+        assert row.count("\t") == 8
+        assert "\n" not in row
+        assert safe(row) == row
 
 
 DAMAGE = [

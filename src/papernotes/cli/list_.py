@@ -107,7 +107,7 @@ def list_cmd(
       papernotes list --read-since 2024-02 --status read --format csv > read.csv
       papernotes list "tag:dpo -survey"
     """
-    from papernotes.engine.selection import papers
+    from papernotes.engine.selection import Listing
     from papernotes.errors import NotFound
     from papernotes.render.tables import print_papers
 
@@ -116,6 +116,6 @@ def list_cmd(
     ids = select_rowids(kb, query, filters, sort, reverse, limit)
     if not ids and fmt not in ("json", "csv"):
         raise NotFound("no notes match")
-    print_papers(papers(kb, ids), fmt)
+    print_papers(Listing(kb, ids), fmt)
     if not ids:
         raise NotFound("no notes match")

@@ -6,6 +6,7 @@ SQL; papers are then read in chunks, so a full listing never holds every note.
     chosen = Selection(query="dpo -survey", topics=("alignment",), year="2023..")
     ids = rowids(kb, chosen, sort="year", reverse=True, limit=20)
     for paper in papers(kb, ids): ...
+    for line in lines(kb, ids): ...   # what list prints on a pipe, kept by the index
 
 Each option is the node of its query-language field: ``--topic X`` is ``topic:X``, ``--tag X``
 ``tag:X``, ``--author X`` ``author:X`` (``author:"X"`` for several words), ``--year Y``
@@ -152,6 +153,28 @@ def papers(kb: KnowledgeBase, ids: Sequence[int], body: bool = False) -> Iterato
     ``body=""``, faster)."""
     for start in range(0, len(ids), CHUNK):
         yield from kb.index.papers(ids[start : start + CHUNK], body=body)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """The notes a listing shows, in order, read from the index the way it prints them: as
+    papers, or as the lines ``list`` prints on a pipe."""
+
+    kb: KnowledgeBase
+    ids: Sequence[int]
+
+    def papers(self) -> Iterator[Paper]:
+        return papers(self.kb, self.ids)
+
+    def lines(self) -> Iterator[str]:
+        return lines(self.kb, self.ids)
+
+
+def lines(kb: KnowledgeBase, ids: Sequence[int]) -> Iterator[str]:
+    """The line ``list`` prints on a pipe for each of ``ids``, in order, read :data:`CHUNK`
+    at a time: kept by the index (:func:`papernotes.note.cells.line` of each paper)."""
+    for start in range(0, len(ids), CHUNK):
+        yield from kb.index.lines(ids[start : start + CHUNK])
 
 
 def json_texts(kb: KnowledgeBase, ids: Sequence[int]) -> Iterator[str]:

@@ -15,26 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from papernotes.note.cells import CONTROL as _CONTROL
+from papernotes.note.cells import safe as safe
+
 if TYPE_CHECKING:
     from rich.console import Console
-
-# C0 and C1 controls, bidi overrides and isolates; lone surrogates too: the bytes of a file
-# name that is not UTF-8 (os.fsdecode gives 0xff as \udcff), which no terminal can be sent
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
-def safe(text: str) -> str:
-    """``text`` with control characters (ESC, ``\\r``, bidi overrides) shown as ``\\x1b``-style
-    escapes, so a note cannot move the cursor, recolour or hyperlink the terminal; the bytes
-    of a name that is not UTF-8 as ``\\xff``."""
-    return _CONTROL.sub(_escaped, text)
-
-
-def _escaped(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as os.fsdecode gives it
-        return f"\\x{code - 0xDC00:02x}"
-    return match.group().encode("unicode_escape", "backslashreplace").decode("ascii")
 
 
 def use_color() -> bool:
