@@ -13,10 +13,10 @@ from conftest import examples
 from kbfactory import make_kb, run
 from papernotes.disk.store import open_store
 from papernotes.engine.kb import open_kb
-from papernotes.engine.stats import compute, facet_counts, facet_runs, first, flat
+from papernotes.engine.stats import Counts, compute, facet_counts
+from papernotes.note.cells import cell as _cell
 from papernotes.note.normalize import fold
 from papernotes.render.stats import bar, chart, stats_lines
-from papernotes.render.tables import _cell, _cells
 
 
 @pytest.fixture
@@ -46,19 +46,6 @@ def test_authors_limit_and_formats(notes: Path) -> None:
     assert as_csv == (
         "topic,notes\nalignment,3\narchitectures,1\nfactuality,1\nlanguage-models,1\n"
     )
-
-
-@pytest.mark.parametrize(
-    ("limit", "expected"),
-    [
-        (1, [(3, ["a"])]),
-        (2, [(3, ["a", "b"])]),
-        (3, [(3, ["a", "b"]), (1, ["c"])]),
-        (9, [(3, ["a", "b"]), (1, ["c", "d"])]),
-    ],
-)
-def test_first_cuts_runs(limit: int, expected: list) -> None:
-    assert first([(3, ["a", "b"]), (1, ["c", "d"])], limit) == expected
 
 
 def test_a_value_with_a_line_break_is_one_line(tmp_path: Path) -> None:
@@ -191,21 +178,30 @@ def test_spellings_ties_and_sorts(tmp_path: Path) -> None:
     assert run(notes, "tags", "--sort", "name").stdout == "0\tAlpha\n3\tNLP\n2\tVision\n2\tZeta\n"
 
 
-@given(st.lists(st.text(max_size=12), max_size=30))
-@settings(max_examples=examples(300))
-def test_cells_at_once_are_cells_one_by_one(texts: list[str]) -> None:
-    assert _cells(texts) == [_cell(text) for text in texts]
-
-
 @pytest.mark.parametrize(
-    "text", ["a  b", " a", "a ", "a\tb", "a\nb", "a\x1bb", "a\u00a0b", "a\u2028b", "", "\n"]
-)
-def test_cells_at_once_with_what_needs_a_change(text: str) -> None:
-    texts = ["plain", text, "also plain"]
-    assert _cells(texts) == [_cell(t) for t in texts]
+    ("text", "expected"),
+    [
+        ("a  b", "a b"), (" a", "a"), ("a ", "a"), ("a\tb", "a b"), ("a\nb", "a b"),
+        ("a\x1bb", "a\\x1bb"), ("a\u00a0b", "a b"), ("a\u2028b", "a b"), ("", ""), ("\n", ""),
+        ("a\u202eb", "a\\u202eb"),
+    ],
+)  # fmt: skip
+def test_a_cell_is_one_harmless_line(text: str, expected: str) -> None:
+    assert _cell(text) == expected
 
 
 SPELLINGS = ["NLP", "nlp", "Nlp", "Vision", "vision", "Été", "ete", "ÉTÉ", "two\nlines"]
+
+
+def runs(rows: list[tuple[str, int]]) -> list[tuple[int, str]]:
+    """``rows`` as runs of one count, the values as cells, a line each."""
+    out: list[tuple[int, str]] = []
+    for value, notes in rows:
+        if out and out[-1][0] == notes:
+            out[-1] = (notes, f"{out[-1][1]}\n{_cell(value)}")
+        else:
+            out.append((notes, _cell(value)))
+    return out
 
 
 def expected_counts(notes: dict[int, list[str]]) -> list[tuple[str, int]]:
@@ -248,9 +244,12 @@ def test_counts_follow_every_change(tmp_path_factory: pytest.TempPathFactory, st
             now.pop(number, None)
         kb = open_kb(open_store(notes))
         assert facet_counts(kb, "tags") == expected_counts(now)
-        # grouped by SQLite, in the order of its index; a line break in a value reads rows
-        assert flat(facet_runs(kb, "tags")) == expected_counts(now)
-        assert flat(facet_runs(kb, "tags", "name")) == facet_counts(kb, "tags", "name")
+        # the runs of cells the index keeps, grouped in the order of its counts_notes index
+        assert Counts(kb, "tags").cells() == runs(expected_counts(now))
+        for limit in (1, 2, 5):
+            assert Counts(kb, "tags", limit=limit).cells() == runs(expected_counts(now)[:limit])
+        by_name = facet_counts(kb, "tags", "name")
+        assert Counts(kb, "tags", "name").cells() == runs(by_name)
 
 
 @given(

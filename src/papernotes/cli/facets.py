@@ -23,17 +23,13 @@ def _facet_command(facet: str, label: str) -> click.Command:
     @format_option("table", "json", "csv")
     @click.pass_context
     def command(ctx: click.Context, sort: str, limit: int | None, fmt: str) -> None:
-        from papernotes.engine.stats import facet_runs, first
+        from papernotes.engine.stats import Counts
         from papernotes.errors import NotFound
         from papernotes.render.tables import print_counts
 
         kb = get_kb(ctx)
         extra = kb.store.taxonomy().get(facet, ()) if facet != "authors" else ()
-        runs = facet_runs(kb, facet, sort, extra)
-        if limit:
-            runs = first(runs, limit)
-        print_counts(runs, label, fmt)
-        if not runs:
+        if not print_counts(Counts(kb, facet, sort, tuple(extra), limit), label, fmt):
             raise NotFound(f"no {facet} in the notes")
 
     command.help = (

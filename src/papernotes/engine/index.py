@@ -445,18 +445,18 @@ class Index:
                 raise IndexDamaged("a stored value is not what papernotes writes")
         return rows
 
-    def facet_runs(self, field: str) -> list[tuple[int, list[str]]]:
+    def facet_cells(self, field: str) -> list[tuple[int, str]]:
         """:meth:`facet`, most notes first, as runs: ``(number of notes, the values that many
-        notes have, shown, by folded value)``; from the ``runs`` table, a row a run."""
+        notes have as table cells, a line each)``; from the ``runs`` table, a row a run."""
         if field not in FACETS:
             raise ValueError(f"not a list field: {field!r}")
-        return self._facet_runs(field)
+        return self._facet_cells(field)
 
     @_healing
-    def _facet_runs(self, field: str) -> list[tuple[int, list[str]]]:
-        sql = "SELECT notes, shown FROM runs WHERE field = ? ORDER BY notes DESC"
-        runs = [(n, json.loads(shown)) for n, shown in self.conn.execute(sql, (field,))]
-        if any(type(n) is not int or set(map(type, values)) != {str} for n, values in runs):
+    def _facet_cells(self, field: str) -> list[tuple[int, str]]:
+        sql = "SELECT notes, cells FROM runs WHERE field = ? ORDER BY notes DESC"
+        runs = self.conn.execute(sql, (field,)).fetchall()
+        if any(type(notes) is not int or type(cells) is not str for notes, cells in runs):
             raise IndexDamaged("a stored value is not what papernotes writes")
         return runs
 

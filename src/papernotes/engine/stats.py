@@ -10,6 +10,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from papernotes.note.cells import cell
 from papernotes.note.model import STATUSES
 from papernotes.note.normalize import fold
 
@@ -44,37 +45,42 @@ def facet_counts(
     return [(shown, notes) for _, shown, notes in rows]
 
 
-Runs = list[tuple[int, list[str]]]
+@dataclass(frozen=True)
+class Counts:
+    """What ``tags``, ``topics`` or ``authors`` lists (see :func:`facet_counts`), read from
+    the index the way it is printed: as rows, or as the runs of table cells a pipe gets."""
 
+    kb: KnowledgeBase
+    facet: str
+    sort: str = "count"
+    extra: tuple[str, ...] = ()
+    limit: int | None = None
 
-def facet_runs(
-    kb: KnowledgeBase, facet: str, sort: str = "count", extra: Iterable[str] = ()
-) -> Runs:
-    """:func:`facet_counts`, in the same order, as runs of values with one count: ``(number
-    of notes, [value, ...])``. Most used first and no taxonomy, the index groups them in SQL
-    (175,000 authors at 75,000 notes: a row each would take 250 ms)."""
-    if facet not in FACETS:
-        raise ValueError(f"unknown facet {facet!r}")
-    if sort == "count" and not extra:
-        return kb.index.facet_runs(facet)
-    rows = facet_counts(kb, facet, sort, extra)
-    return [(n, [value for value, _ in run]) for n, run in groupby(rows, key=itemgetter(1))]
+    def rows(self) -> list[tuple[str, int]]:
+        """``(value, number of notes)``, in order."""
+        rows = facet_counts(self.kb, self.facet, self.sort, self.extra)
+        return rows[: self.limit] if self.limit else rows
 
-
-def first(runs: Runs, limit: int) -> Runs:
-    """The first ``limit`` values of ``runs``."""
-    out: Runs = []
-    for notes, values in runs:
-        if limit <= 0:
-            break
-        out.append((notes, values[:limit]))
-        limit -= len(values)
-    return out
-
-
-def flat(runs: Runs) -> list[tuple[str, int]]:
-    """``runs`` as :func:`facet_counts` gives them: ``(value, number of notes)``."""
-    return [(value, notes) for notes, values in runs for value in values]
+    def cells(self) -> list[tuple[int, str]]:
+        """The rows as runs of one number: ``(number of notes, the values as table cells, a
+        line each)``. Most used first, with no taxonomy, the index keeps them so (175,000
+        authors at 75,000 notes: 125 runs, where the rows take 250 ms)."""
+        if self.sort != "count" or self.extra:
+            return [
+                (notes, "\n".join(cell(value) for value, _ in run))
+                for notes, run in groupby(self.rows(), key=itemgetter(1))
+            ]
+        runs = self.kb.index.facet_cells(self.facet)
+        if self.limit is None:
+            return runs
+        out, left = [], self.limit
+        for notes, text in runs:
+            lines = text.split("\n", left)[:left]
+            out.append((notes, "\n".join(lines)))
+            left -= len(lines)
+            if not left:
+                break
+        return out
 
 
 @dataclass(frozen=True)

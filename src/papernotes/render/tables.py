@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from papernotes.engine.stats import Runs, flat
 from papernotes.note.cells import cell as _cell
-from papernotes.note.cells import cells as _cells
 from papernotes.note.cells import row as paper_row
 from papernotes.note.model import Paper
 from papernotes.render import print_data, print_json, print_json_list, safe
@@ -22,6 +20,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from papernotes.engine.selection import Listing
+    from papernotes.engine.stats import Counts
 
 
 def _surnames(paper: Paper) -> str:
@@ -88,19 +87,14 @@ def _rich_papers(papers: Sequence[Paper]) -> None:
     console().print(papers_table(papers))
 
 
-def print_counts(runs: Runs, label: str, fmt: str) -> None:
-    """Values with the number of notes having them, given as runs of one count."""
-    if not sys.stdout.isatty() and fmt == "table":  # at once: 175,000 authors are 175,000 lines
-        prefixes = [f"{notes}\t" for notes, _ in runs]
-        click.echo(
-            "".join(
-                p + f"\n{p}".join(_cells(values)) + "\n"
-                for p, (_, values) in zip(prefixes, runs, strict=True)
-            ),
-            nl=False,
-        )
-        return
-    rows = flat(runs)
+def print_counts(counts: Counts, label: str, fmt: str) -> int:
+    """Values with the number of notes having them; how many values were printed."""
+    if fmt == "table" and not sys.stdout.isatty():  # at once: 175,000 authors are 175,000 lines
+        runs = counts.cells()
+        text = "".join(f"{n}\t" + cells.replace("\n", f"\n{n}\t") + "\n" for n, cells in runs)
+        click.echo(text, nl=False)
+        return text.count("\n")
+    rows = counts.rows()
     if fmt == "json":
         print_json([{label: value, "notes": count} for value, count in rows])
     elif fmt == "csv":
@@ -124,3 +118,4 @@ def print_counts(runs: Runs, label: str, fmt: str) -> None:
         for value, count in rows:
             table.add_row(Text(str(count)), Text(_cell(value)))
         console().print(table)
+    return len(rows)
