@@ -158,6 +158,20 @@ NAMED_DAMAGE: dict[str, Damage] = {
     "count-invalid-utf8": _sql(
         f"UPDATE counts SET shown = shown || {BAD_UTF8} WHERE field = 'tags' AND folded = 't5'"
     ),
+    "count-cell-a-blob": _sql("UPDATE counts SET cell = X'35' WHERE field = 'tags'"),
+    "runs-cells-invalid-utf8": _sql(
+        f"UPDATE runs SET cells = cells || {BAD_UTF8} WHERE field = 'tags'"
+    ),
+    "runs-cells-a-blob": _sql("UPDATE runs SET cells = X'35' WHERE field = 'tags'"),
+    "runs-notes-not-a-number": _sql(
+        "UPDATE runs SET notes = 'x' WHERE field = 'tags' AND notes = "
+        "(SELECT max(notes) FROM runs WHERE field = 'tags')"
+    ),
+    "line-invalid-utf8": _of_last(
+        f"UPDATE lines SET line = line || {BAD_UTF8} WHERE rowid = {{rowid}}"
+    ),
+    "line-a-blob": _of_last("UPDATE lines SET line = X'37' WHERE rowid = {rowid}"),
+    "line-row-missing": _of_last("DELETE FROM lines WHERE rowid = {rowid}"),
     "key-paper-not-a-number": _sql("UPDATE keys SET paper = 'x' WHERE kind = 'file'"),
     "file-size-not-a-number": _sql("UPDATE files SET size = 'x' WHERE path = 'n0007.md'"),
     "generation-not-a-number": _sql("UPDATE meta SET value = 'x' WHERE key = 'generation'"),
@@ -209,6 +223,8 @@ COMMANDS = [
     ("related", LAST),
     ("tags",),
     ("authors",),
+    ("tags", "--sort", "name"),
+    ("list",),
     ("stats",),
     ("check",),
     ("index", "--status"),
@@ -555,9 +571,12 @@ def test_an_old_note_is_trusted_on_the_warm_path(
     ("command", "damage"),
     [
         (("index", "--status"), "path-invalid-utf8"),
-        (("list",), "record-bracket-flipped"),
+        (("list", "--format", "json"), "record-bracket-flipped"),
+        (("list",), "line-invalid-utf8"),  # on a pipe, list prints the lines the index keeps
         (("stats",), "year-not-a-number"),  # stats and tags read columns and tables
-        (("tags",), "count-invalid-utf8"),
+        (("tags", "--format", "json"), "count-invalid-utf8"),
+        (("tags",), "runs-cells-invalid-utf8"),  # and tags on a pipe, the runs of cells
+        (("tags", "--sort", "name"), "count-cell-a-blob"),
     ],
 )
 def test_damage_found_mid_command_is_said(

@@ -446,8 +446,8 @@ class Index:
         return rows
 
     def facet_cells(self, field: str) -> list[tuple[int, str]]:
-        """:meth:`facet`, most notes first, as runs: ``(number of notes, the values that many
-        notes have as table cells, a line each)``; from the ``runs`` table, a row a run."""
+        """:meth:`facet` as runs of one number, most notes first: ``(number of notes, the
+        values as table cells, a line each)``; from the ``runs`` table, a row a run."""
         if field not in FACETS:
             raise ValueError(f"not a list field: {field!r}")
         return self._facet_cells(field)

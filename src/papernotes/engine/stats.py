@@ -61,16 +61,27 @@ class Counts:
         rows = facet_counts(self.kb, self.facet, self.sort, self.extra)
         return rows[: self.limit] if self.limit else rows
 
+    def _by_name(self, conn: sqlite3.Connection) -> list[tuple[int, str]]:
+        sql = "SELECT notes, cell FROM counts WHERE field = ? ORDER BY folded"
+        rows = conn.execute(sql, (self.facet,)).fetchall()
+        runs = [(n, "\n".join([c for _, c in run])) for n, run in groupby(rows, itemgetter(0))]
+        if any(type(n) is not int for n, _ in runs):  # a TypeError heals the index
+            raise TypeError("a stored number of notes is not a number")
+        return runs
+
     def cells(self) -> list[tuple[int, str]]:
         """The rows as runs of one number: ``(number of notes, the values as table cells, a
         line each)``. Most used first, with no taxonomy, the index keeps them so (175,000
         authors at 75,000 notes: 125 runs, where the rows take 250 ms)."""
-        if self.sort != "count" or self.extra:
+        if self.extra:
             return [
                 (notes, "\n".join(cell(value) for value, _ in run))
                 for notes, run in groupby(self.rows(), key=itemgetter(1))
             ]
-        runs = self.kb.index.facet_cells(self.facet)
+        if self.sort == "name":
+            runs = self.kb.index.read(self._by_name)
+        else:
+            runs = self.kb.index.facet_cells(self.facet)
         if self.limit is None:
             return runs
         out, left = [], self.limit
