@@ -445,21 +445,6 @@ class Index:
                 raise IndexDamaged("a stored value is not what papernotes writes")
         return rows
 
-    def facet_cells(self, field: str) -> list[tuple[int, str]]:
-        """:meth:`facet` as runs of one number, most notes first: ``(number of notes, the
-        values as table cells, a line each)``; from the ``runs`` table, a row a run."""
-        if field not in FACETS:
-            raise ValueError(f"not a list field: {field!r}")
-        return self._facet_cells(field)
-
-    @_healing
-    def _facet_cells(self, field: str) -> list[tuple[int, str]]:
-        sql = "SELECT notes, cells FROM runs WHERE field = ? ORDER BY notes DESC"
-        runs = self.conn.execute(sql, (field,)).fetchall()
-        if any(type(notes) is not int or type(cells) is not str for notes, cells in runs):
-            raise IndexDamaged("a stored value is not what papernotes writes")
-        return runs
-
     @_healing
     def document_frequencies(self, words: Iterable[str]) -> dict[str, int]:
         """How many notes use each of ``words`` (those of :func:`.related.document`);
