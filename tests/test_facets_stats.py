@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from hypothesis import strategies as st
 from conftest import examples
 from kbfactory import make_kb, run
 from papernotes.disk.store import open_store
+from papernotes.engine import indexing
 from papernotes.engine.kb import open_kb
+from papernotes.engine.schema import runs_stale
 from papernotes.engine.stats import Counts, compute, facet_counts
 from papernotes.note.cells import cell as _cell
 from papernotes.note.normalize import fold
@@ -292,3 +295,40 @@ def test_duplicate_keys_follow_every_change(
             )
         )
         assert kept == recounted
+
+
+def test_a_refresh_of_many_notes_writes_the_runs_at_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More notes than a batch: the runs of cells are written once, at the end; until then
+    (or when such a refresh was stopped) they are marked stale and read from the counts."""
+    monkeypatch.setattr(indexing, "BATCH", 2)
+    tagged = {n: [SPELLINGS[n % 5], SPELLINGS[(n * 3) % 9]] for n in range(7)}
+    notes = make_kb(tmp_path, {f"n{n}": note(n, tags) for n, tags in tagged.items()})
+    kb = open_kb(open_store(notes))
+    assert not runs_stale(kb.index.conn)
+    assert Counts(kb, "tags").cells() == runs(expected_counts(tagged))
+    kb.index.close()
+    with monkeypatch.context() as stopped:  # a refresh that never reaches its end
+        stopped.setattr(indexing, "write_runs", lambda conn: None)
+        for n in range(7):
+            tagged[n] = [SPELLINGS[(n + 1) % 9]]
+            (notes / f"n{n}.md").write_text(note(n, tagged[n]), "utf-8")
+        time.sleep(2 * indexing.RACY_NS / 1e9)  # else they are all read again next time
+        kb = open_kb(open_store(notes))
+        assert runs_stale(kb.index.conn)
+        assert Counts(kb, "tags").cells() == runs(expected_counts(tagged))
+        kb.index.close()
+    tagged[0] = ["Zeta"]
+    (notes / "n0.md").write_text(note(0, tagged[0]), "utf-8")
+    kb = open_kb(open_store(notes))  # the next refresh, of one note, writes them
+    assert kb.index.report is not None and kb.index.report.changed == 1
+    assert not runs_stale(kb.index.conn)
+    assert Counts(kb, "tags").cells() == runs(expected_counts(tagged))
+    assert run(notes, "tags").stdout == "".join(
+        f"{n}\t{value}\n" for value, n in expected_counts(tagged)
+    )
+
+
+def note(n: int, tags: list[str]) -> str:
+    return f"---\ntitle: N{n}\ntags: {json.dumps(tags, ensure_ascii=False)}\n---\n"

@@ -31,7 +31,16 @@ from typing import TYPE_CHECKING, Any
 from papernotes.disk.freshness import scan
 from papernotes.disk.store import Snapshot
 from papernotes.engine.schema import IndexDamaged as IndexDamaged
-from papernotes.engine.schema import Pending, Rows, delete_paper, flush, insert_paper, rows_of
+from papernotes.engine.schema import (
+    Pending,
+    Rows,
+    delete_paper,
+    flush,
+    insert_paper,
+    rows_of,
+    runs_stale,
+    write_runs,
+)
 
 _WINDOWS = sys.platform == "win32"
 
@@ -109,6 +118,7 @@ def refresh(
     gone = [p for p in stored if p not in current]
     todo = sorted(p for p, st in current.items() if stored.get(p) != st or p in suspect)
     writer = _Writer(conn, report, scanned.started_ns)
+    writer.pending.deferred = len(todo) > BATCH  # runs: rewritten whole at the end
     total = len(todo)
     if progress is not None and total:
         progress(0, total)
@@ -131,6 +141,9 @@ def refresh(
             if progress is not None and done <= total:
                 progress(done, total)
         todo = sorted(set(requeued))
+    if writer.pending.deferred or runs_stale(conn):
+        with session.write():
+            write_runs(conn)
     if not writer.racy:
         session.remember(fingerprint)
     if report.changed >= BATCH:

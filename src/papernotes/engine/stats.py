@@ -10,6 +10,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
+from papernotes.engine.schema import runs_stale
 from papernotes.note.cells import cell
 from papernotes.note.model import STATUSES
 from papernotes.note.normalize import fold
@@ -86,7 +87,10 @@ class Counts:
         return out
 
     def _by_count(self, conn: sqlite3.Connection) -> list[tuple[int, str]]:
-        sql = "SELECT notes, cells FROM runs WHERE field = ? ORDER BY notes DESC, part"
+        if runs_stale(conn):  # a refresh of many notes rewrites it at its end
+            sql = "SELECT notes, cell FROM counts WHERE field = ? ORDER BY notes DESC, folded"
+        else:
+            sql = "SELECT notes, cells FROM runs WHERE field = ? ORDER BY notes DESC, part"
         return _runs(conn.execute(sql, (self.facet,)).fetchall())
 
     def _by_name(self, conn: sqlite3.Connection) -> list[tuple[int, str]]:
