@@ -688,3 +688,39 @@ def test_a_barrier_late_while_it_applies_a_batch_is_waited_for(
     asking.join(10)
     assert answers[0]["state"] == "serving"
     assert fresh(notes, "later") == ["n1"]
+
+
+def test_the_runs_of_cells_are_written_once_it_is_idle(
+    notes: Path, serving: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch lists the runs of cells it changed; the watcher writes them once nothing
+    changes, a few at a time, and `authors` meanwhile reads the counts: the same answer."""
+    from papernotes.engine.schema import runs_stale
+    from papernotes.engine.stats import Counts
+
+    held = threading.Event()
+    real = watchd.Service._clean_runs
+    monkeypatch.setattr(watchd, "RUNS_STEP", 1)
+    monkeypatch.setattr(
+        watchd.Service, "_clean_runs", lambda self: real(self) if held.is_set() else None
+    )
+    for n, authors in enumerate(["[Ada Lovelace]", "[Alan Turing, Ada Lovelace]", "[Émile]"]):
+        text = f"---\ntitle: A{n}\nauthors: {authors}\n---\n"
+        (notes / f"a{n}.md").write_text(text, encoding="utf-8")
+    expected = "2\tAda Lovelace\n1\tAlan Turing\n1\tÉmile\n"
+    assert run(notes, "authors").stdout == expected
+    kb = open_kb(open_store(notes))
+    assert runs_stale(kb.index.conn)  # listed, not written yet
+    assert Counts(kb, "authors").cells() == [(2, "Ada Lovelace"), (1, "Alan Turing\nÉmile")]
+    kb.index.close()
+    held.set()
+    deadline = time.monotonic() + 10
+    while True:
+        kb = open_kb(open_store(notes))
+        stale = runs_stale(kb.index.conn)
+        kb.index.close()
+        if not stale:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert run(notes, "authors").stdout == expected

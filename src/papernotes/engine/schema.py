@@ -115,6 +115,10 @@ TABLES = (
     """CREATE TABLE runs(field TEXT NOT NULL, notes INTEGER NOT NULL, part TEXT NOT NULL,
         cells TEXT NOT NULL)""",
     "CREATE UNIQUE INDEX runs_notes ON runs(field, notes DESC, part)",
+    # the runs whose rows changed, not written yet: the watcher writes them once it is idle
+    # (clean_runs), not while a command waits for its batch (100 new notes: 125-1,350 ms)
+    """CREATE TABLE dirty(field TEXT NOT NULL, notes INTEGER NOT NULL, part TEXT NOT NULL,
+        PRIMARY KEY(field, notes, part)) WITHOUT ROWID""",
     # the distinctive words of title, aliases, abstract and body (related.document)
     # and how many notes use each: the document frequencies of related and show
     "CREATE TABLE words(term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID",
@@ -262,6 +266,8 @@ class Pending:
     # a time (which made a build of 75,000 notes 50% slower); meanwhile, readers of runs see
     # it marked stale and read counts instead
     deferred: bool = False
+    # the watcher: the runs a batch changes are listed in dirty, for clean_runs
+    lazy: bool = False
 
 
 def flush(conn: sqlite3.Connection, pending: Pending) -> None:
@@ -306,7 +312,14 @@ def flush(conn: sqlite3.Connection, pending: Pending) -> None:
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('runs', 'stale')")
             continue
         after = set(conn.execute(counts, (name, touched)))
-        for notes, part in sorted({(n, key[:1]) for key, n, _ in before ^ after}):
+        changed = sorted({(n, key[:1]) for key, n, _ in before ^ after})
+        if pending.lazy:
+            conn.executemany(
+                "INSERT OR IGNORE INTO dirty(field, notes, part) VALUES (?, ?, ?)",
+                [(name, *run) for run in changed],
+            )
+            continue
+        for notes, part in changed:
             _write_run(conn, name, notes, part)
     pending.values.clear()
     for kind in DUPLICABLE:
@@ -328,14 +341,30 @@ def flush(conn: sqlite3.Connection, pending: Pending) -> None:
 
 def runs_stale(conn: sqlite3.Connection) -> bool:
     """Whether ``runs`` waits for :func:`write_runs` (a refresh of many notes is under way,
-    or was stopped)."""
-    return conn.execute("SELECT 1 FROM meta WHERE key = 'runs'").fetchone() is not None
+    or was stopped) or for :func:`clean_runs` (the watcher applied changes)."""
+    sql = "SELECT 1 FROM meta WHERE key = 'runs' UNION ALL SELECT 1 FROM dirty LIMIT 1"
+    return conn.execute(sql).fetchone() is not None
+
+
+def clean_runs(conn: sqlite3.Connection, most: int) -> bool:
+    """Write ``most`` of the runs listed in ``dirty`` (all of them, when a refresh left the
+    table stale); whether some are left."""
+    if conn.execute("SELECT 1 FROM meta WHERE key = 'runs'").fetchone() is not None:
+        write_runs(conn)
+        return False
+    for name, notes, part in conn.execute("SELECT * FROM dirty LIMIT ?", (most,)).fetchall():
+        _write_run(conn, name, notes, part)
+        conn.execute(
+            "DELETE FROM dirty WHERE field = ? AND notes = ? AND part = ?", (name, notes, part)
+        )
+    return conn.execute("SELECT 1 FROM dirty LIMIT 1").fetchone() is not None
 
 
 def write_runs(conn: sqlite3.Connection) -> None:
     """Write the whole ``runs`` table from ``counts`` (in its ``counts_notes`` order), a run
     at a time (all the rows of counts at once would be 40 MB at 75,000 notes)."""
     conn.execute("DELETE FROM runs")
+    conn.execute("DELETE FROM dirty")
     rows = conn.execute(
         "SELECT field, notes, folded, cell FROM counts ORDER BY field, notes DESC, folded"
     )

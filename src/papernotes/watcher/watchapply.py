@@ -157,6 +157,7 @@ def apply(conn: sqlite3.Connection, root: Path, candidates: set[str]) -> tuple[R
     finally:
         conn.execute("COMMIT")
     writer = _Writer(conn, report, started)
+    writer.pending.lazy = True  # runs: written once the watcher is idle (clean_runs)
     todo = sorted(current)
     if gone:
         with session.write():

@@ -33,7 +33,8 @@ from papernotes.disk import notefiles
 from papernotes.disk.store import Store
 from papernotes.engine import watchclient
 from papernotes.engine.index import Index, is_damage
-from papernotes.engine.indexing import _generation, refresh
+from papernotes.engine.indexing import _generation, refresh, write
+from papernotes.engine.schema import clean_runs
 from papernotes.watcher import watchapply
 from papernotes.watcher.watch import Batch, Watcher, local
 from papernotes.watcher.watchsocket import AlreadyWatching, CannotWatch, Listener, identity
@@ -48,6 +49,7 @@ RETRY = 30.0  # seconds between attempts to watch again after the watcher could 
 # commands, which scan meanwhile, get the processor to themselves
 RESCAN_QUIET = 0.5
 LOG_BATCHES = 1000  # batches remembered for "what changed since this token"
+RUNS_STEP = 8  # runs of cells written at a time once nothing changes (a few ms each)
 # seconds a command run by the watcher waits for the barrier while the watcher applies a
 # batch (it is told so: papernotes.watcher.forkrun); other questions wait TIMEOUT (0.25 s)
 APPLYING_WAIT = 3.0
@@ -77,6 +79,7 @@ class Service:
         self.started = time.time()
         self.last_question = time.monotonic()
         self.pending = 0  # paths seen and not applied yet
+        self.runs_due = True  # runs of cells may wait to be written (schema.clean_runs)
         self.stopping = threading.Event()
         self.parent: int | None = None  # exit when this process is gone
         self.blind: str | None = None  # why a folder cannot be watched (never vouch)
@@ -140,6 +143,10 @@ class Service:
             batch = self.watcher.collect(timeout_ms=wait, step_ms=step)
             try:
                 with self.busy, watchclient.exempt():
+                    if batch.paths or batch.rescan or self._rescan_due is not None:
+                        self.runs_due = True
+                    elif self.runs_due and not batch.cookies:
+                        self._clean_runs()  # nothing changed since the last look
                     self._handle(batch)
             except Exception as exc:  # "busy" for a minute, a full disk: vouch again later
                 self.say(f"cannot keep the index fresh ({exc}); trying again")
@@ -203,6 +210,25 @@ class Service:
             with self._cond:
                 self._reached.update(dict.fromkeys(batch.cookies, len(batch.paths)))
                 self._cond.notify_all()
+
+    def _clean_runs(self) -> None:
+        """Write a few of the runs of cells that the batches applied left to write
+        (:func:`~papernotes.engine.schema.clean_runs`): one short transaction, so that a
+        command waits for one step at most."""
+        assert self.index is not None
+        if self.index.location is None:
+            self.runs_due = False
+            return
+        conn = self.index.conn
+        (timeout,) = conn.execute("PRAGMA busy_timeout").fetchone()
+        conn.execute("PRAGMA busy_timeout = 0")  # another writer: not now
+        try:
+            with write(conn):
+                self.runs_due = clean_runs(conn, RUNS_STEP)
+        except sqlite3.Error:
+            pass  # busy, or damage, which the next batch's checks see to
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
 
     def _apply(self, batch: Batch) -> None:
         assert self.index is not None
