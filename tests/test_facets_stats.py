@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from pathlib import Path
 
@@ -332,3 +333,33 @@ def test_a_refresh_of_many_notes_writes_the_runs_at_its_end(
 
 def note(n: int, tags: list[str]) -> str:
     return f"---\ntitle: N{n}\ntags: {json.dumps(tags, ensure_ascii=False)}\n---\n"
+
+
+def test_a_refresh_writes_the_runs_a_watcher_left(tmp_path: Path) -> None:
+    """Runs listed in dirty by a watcher that stopped before writing them: read from the
+    counts meanwhile, written by the next refresh that writes a note."""
+    tagged = {n: [SPELLINGS[n], SPELLINGS[n + 3]] for n in range(4)}
+    notes = make_kb(tmp_path, {f"n{n}": note(n, tags) for n, tags in tagged.items()})
+    time.sleep(2 * indexing.RACY_NS / 1e9)  # else the next command reads them again
+    kb = open_kb(open_store(notes))
+    location = kb.index.location
+    assert location is not None
+    kb.index.close()
+    conn = sqlite3.connect(location)
+    with conn:
+        conn.execute("DELETE FROM runs WHERE field = 'tags'")
+        conn.execute(
+            "INSERT INTO dirty SELECT DISTINCT field, notes, substr(folded, 1, 1) FROM counts "
+            "WHERE field = 'tags'"
+        )
+    conn.close()
+    kb = open_kb(open_store(notes))
+    assert runs_stale(kb.index.conn)
+    assert Counts(kb, "tags").cells() == runs(expected_counts(tagged))
+    kb.index.close()
+    time.sleep(2 * indexing.RACY_NS / 1e9)
+    tagged[0] = ["Zeta"]
+    (notes / "n0.md").write_text(note(0, tagged[0]), "utf-8")
+    kb = open_kb(open_store(notes))
+    assert not runs_stale(kb.index.conn)
+    assert Counts(kb, "tags").cells() == runs(expected_counts(tagged))

@@ -34,6 +34,7 @@ from papernotes.engine.schema import IndexDamaged as IndexDamaged
 from papernotes.engine.schema import (
     Pending,
     Rows,
+    clean_runs,
     delete_paper,
     flush,
     insert_paper,
@@ -141,9 +142,12 @@ def refresh(
             if progress is not None and done <= total:
                 progress(done, total)
         todo = sorted(set(requeued))
-    if writer.pending.deferred or runs_stale(conn):
+    if writer.pending.deferred:
         with session.write():
             write_runs(conn)
+    elif runs_stale(conn):  # a refresh was stopped, or a watcher left runs to write
+        with session.write():
+            clean_runs(conn, None)
     if not writer.racy:
         session.remember(fingerprint)
     if report.changed >= BATCH:

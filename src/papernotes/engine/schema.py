@@ -346,13 +346,14 @@ def runs_stale(conn: sqlite3.Connection) -> bool:
     return conn.execute(sql).fetchone() is not None
 
 
-def clean_runs(conn: sqlite3.Connection, most: int) -> bool:
-    """Write ``most`` of the runs listed in ``dirty`` (all of them, when a refresh left the
-    table stale); whether some are left."""
+def clean_runs(conn: sqlite3.Connection, most: int | None) -> bool:
+    """Write ``most`` (None: all) of the runs listed in ``dirty`` (the whole table, when a
+    refresh of many notes left it stale); whether some are left."""
     if conn.execute("SELECT 1 FROM meta WHERE key = 'runs'").fetchone() is not None:
         write_runs(conn)
         return False
-    for name, notes, part in conn.execute("SELECT * FROM dirty LIMIT ?", (most,)).fetchall():
+    sql = "SELECT field, notes, part FROM dirty LIMIT ?"
+    for name, notes, part in conn.execute(sql, (-1 if most is None else most,)).fetchall():
         _write_run(conn, name, notes, part)
         conn.execute(
             "DELETE FROM dirty WHERE field = ? AND notes = ? AND part = ?", (name, notes, part)
