@@ -76,7 +76,7 @@ TABLES = (
         read TEXT, added TEXT, arxiv TEXT, doi TEXT, status TEXT, rating INTEGER)""",
     "CREATE TABLE records(rowid INTEGER PRIMARY KEY, data TEXT NOT NULL, body TEXT NOT NULL)",
     # the line list prints for the note on a pipe (note.cells.line): a listing of 20,000
-    # notes reads them (20 ms) instead of decoding 20,000 records (500 ms)
+    # notes reads them (25-40 ms) instead of decoding 20,000 records (~600 ms)
     "CREATE TABLE lines(rowid INTEGER PRIMARY KEY, line TEXT NOT NULL)",
     "CREATE INDEX papers_title ON papers(title_key, id)",
     # stats groups the notes by these in one pass over this index, in its order (no sort:
@@ -110,8 +110,8 @@ TABLES = (
     "CREATE INDEX counts_notes ON counts(field, notes DESC, folded, shown, cell)",
     # the same, a row a number of notes and first character (part) of the folded values: the
     # cells of those values, a line each, by folded value; kept for the rows each batch
-    # changed (flush). On a pipe, authors reads 2,000 rows instead of 175,000 at 75,000
-    # notes (40 ms -> 3), and a new author rewrites the cells of one part, not of 100,000
+    # changed (flush). On a pipe, authors reads 1,177 rows instead of 175,000 at 75,000
+    # notes (40 ms -> 5), and a new author rewrites the cells of one part, not of 100,000
     """CREATE TABLE runs(field TEXT NOT NULL, notes INTEGER NOT NULL, part TEXT NOT NULL,
         cells TEXT NOT NULL)""",
     "CREATE UNIQUE INDEX runs_notes ON runs(field, notes DESC, part)",
