@@ -19,7 +19,6 @@ paper or why it is not indexed (``problems``), and its warnings."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import sqlite3
@@ -362,20 +361,13 @@ def clean_runs(conn: sqlite3.Connection, most: int | None) -> bool:
 
 
 def write_runs(conn: sqlite3.Connection) -> None:
-    """Write the whole ``runs`` table from ``counts`` (in its ``counts_notes`` order), a run
-    at a time (all the rows of counts at once would be 40 MB at 75,000 notes)."""
+    """Write the whole ``runs`` table from ``counts``, a run at a time (:func:`_write_run`:
+    0.4-0.6 s for the 1,370 runs of 74,728 notes, once at the end of a large refresh)."""
     conn.execute("DELETE FROM runs")
     conn.execute("DELETE FROM dirty")
-    rows = conn.execute(
-        "SELECT field, notes, folded, cell FROM counts ORDER BY field, notes DESC, folded"
-    )
-    conn.executemany(
-        "INSERT INTO runs(field, notes, part, cells) VALUES (?, ?, ?, ?)",
-        (
-            (*key, "\n".join([cell for *_, cell in run]))
-            for key, run in itertools.groupby(rows, key=lambda r: (r[0], r[1], r[2][:1]))
-        ),
-    )
+    rows = conn.execute("SELECT field, notes, folded FROM counts")
+    for name, notes, part in sorted({(name, n, key[:1]) for name, n, key in rows}):
+        _write_run(conn, name, notes, part)
     conn.execute("DELETE FROM meta WHERE key = 'runs'")
 
 

@@ -57,6 +57,10 @@ class Counts:
     extra: tuple[str, ...] = ()
     limit: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.facet not in FACETS:
+            raise ValueError(f"unknown facet {self.facet!r}")
+
     def rows(self) -> list[tuple[str, int]]:
         """``(value, number of notes)``, in order."""
         rows = facet_counts(self.kb, self.facet, self.sort, self.extra)
@@ -72,8 +76,6 @@ class Counts:
                 (notes, "\n".join(cell(value) for value, _ in run))
                 for notes, run in groupby(self.rows(), key=itemgetter(1))
             ]
-        if self.facet not in FACETS:
-            raise ValueError(f"unknown facet {self.facet!r}")
         runs = self.kb.index.read(self._by_name if self.sort == "name" else self._by_count)
         if self.limit is None:
             return runs
