@@ -49,11 +49,11 @@ def test_readme_install_and_test_commands_are_what_ci_runs() -> None:
     steps = [s.strip() for s in install.split("&&")]
     assert steps[0] == "python3 -m venv .venv"
     assert "--require-hashes -r requirements.txt" in steps[1]
-    assert steps[2].endswith("install --no-deps -e .")
+    assert steps[2].endswith("install --no-deps --no-build-isolation -e .")
     assert tests == ".venv/bin/python -m pytest"
     assert ci[2:] == [tests, f"{tests} -m slow"]  # the README's command, then the slow tests
     assert "--require-hashes -r requirements.txt" in ci[0]
-    assert ci[1].endswith("install --quiet --no-deps -e .")
+    assert ci[1].endswith("install --quiet --no-deps --no-build-isolation -e .")
 
 
 def test_the_lock_pins_every_direct_dependency() -> None:
@@ -64,6 +64,10 @@ def test_the_lock_pins_every_direct_dependency() -> None:
     root = README.parent
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     wanted = list(project["dependencies"])
+    # the build backend too: the project is installed with --no-build-isolation from the lock
+    wanted += tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["build-system"][
+        "requires"
+    ]
     for extra in project.get("optional-dependencies", {}).values():
         wanted += extra
     names = {re.split(r"[<>=!~\[; ]", w, maxsplit=1)[0].lower().replace("_", "-") for w in wanted}
