@@ -110,14 +110,11 @@ def refresh(
     try:
         check_root(conn, root)
         session = _Session(conn, _generation(conn), root)
-        rows = conn.execute("SELECT path, size, mtime_ns, ctime_ns, inode FROM files")
-        stored: Snapshot = {p: (s, m, c, i) for p, s, m, c, i in rows}
         racy_rows = conn.execute(_RACY_ROWS, (RACY_WHOLE_SECONDS_NS, RACY_NS))
         suspect = {p for (p,) in racy_rows}
+        gone, todo = _compare(conn, current, suspect)
     finally:
         conn.execute("COMMIT")
-    gone = [p for p in stored if p not in current]
-    todo = sorted(p for p, st in current.items() if stored.get(p) != st or p in suspect)
     writer = _Writer(conn, report, scanned.started_ns)
     writer.pending.deferred = len(todo) > BATCH  # runs: rewritten whole at the end
     total = len(todo)
@@ -153,6 +150,28 @@ def refresh(
     if report.changed >= BATCH:
         checkpoint(conn)
     return report
+
+
+def _compare(
+    conn: sqlite3.Connection, current: Snapshot, suspect: set[str]
+) -> tuple[list[str], list[str]]:
+    """The indexed notes that are gone from ``current``, and the notes of ``current`` to read
+    (new, changed, or ``suspect``), sorted. The files table is compared row by row as it is
+    read, not copied: a copy of 75,000 stats would double the memory a refresh takes."""
+    gone: list[str] = []
+    todo = [p for p in suspect if p in current]
+    unseen = dict.fromkeys(current)  # the notes no row names: the new ones, at the end
+    rows = conn.execute("SELECT path, size, mtime_ns, ctime_ns, inode FROM files")
+    for path, size, mtime_ns, ctime_ns, inode in rows:
+        stat = current.get(path)
+        if stat is None:
+            gone.append(path)
+            continue
+        del unseen[path]
+        if stat != (size, mtime_ns, ctime_ns, inode) and path not in suspect:
+            todo.append(path)
+    todo.extend(unseen)
+    return gone, sorted(todo)
 
 
 def racy(stat: tuple[int, int, int, int], checked_ns: int) -> bool:
