@@ -168,10 +168,10 @@ NAMED_DAMAGE: dict[str, Damage] = {
         "(SELECT max(notes) FROM runs WHERE field = 'tags')"
     ),
     "line-invalid-utf8": _of_last(
-        f"UPDATE lines SET line = line || {BAD_UTF8} WHERE rowid = {{rowid}}"
+        f"UPDATE papers SET line = line || {BAD_UTF8} WHERE rowid = {{rowid}}"
     ),
-    "line-a-blob": _of_last("UPDATE lines SET line = X'37' WHERE rowid = {rowid}"),
-    "line-row-missing": _of_last("DELETE FROM lines WHERE rowid = {rowid}"),
+    "line-a-blob": _of_last("UPDATE papers SET line = X'37' WHERE rowid = {rowid}"),
+    "line-a-number": _of_last("UPDATE papers SET line = 7 WHERE rowid = {rowid}"),
     "key-paper-not-a-number": _sql("UPDATE keys SET paper = 'x' WHERE kind = 'file'"),
     "file-size-not-a-number": _sql("UPDATE files SET size = 'x' WHERE path = 'n0007.md'"),
     "generation-not-a-number": _sql("UPDATE meta SET value = 'x' WHERE key = 'generation'"),
@@ -589,3 +589,26 @@ def test_damage_found_mid_command_is_said(
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("the search index was damaged (")
     assert result.stderr.endswith("); rebuilding it\n") and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("damage", ["line-invalid-utf8", "line-a-blob"])
+def test_a_listing_healed_midway_prints_every_note_once(
+    built: tuple[Path, bytes], damage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``list`` on a pipe prints lines as it reads them, two at a time here: damage found
+    after the first lines were printed heals the index, and the listing goes on from the
+    line where it stopped: every note once, in order, as the undamaged index lists them."""
+    from papernotes.engine import index
+
+    notes, path = _install(built)
+    pristine = run(notes, "list")
+    assert pristine.exit_code == 0 and pristine.stdout.count("\n") == COUNT
+    assert pristine.stdout.index(f"{LAST}\t") > 0  # the damaged line is not the first
+    path.write_bytes(built[1])
+    NAMED_DAMAGE[damage](path)
+    monkeypatch.setattr(index, "LINES_CHUNK", 2)
+    result = run(notes, "list")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == pristine.stdout
+    assert result.stderr.startswith("the search index was damaged (")
+    assert result.stderr.count("\n") == 1

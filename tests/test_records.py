@@ -16,7 +16,7 @@ from kbfactory import make_kb, run
 from papernotes.disk.store import open_store
 from papernotes.engine.kb import open_kb
 from papernotes.engine.schema import IndexDamaged, json_of, paper_of, record
-from papernotes.engine.selection import lines, papers, rowids
+from papernotes.engine.selection import SORT_KEYS, Selection, lines, papers, rowids
 from papernotes.note.cells import line, safe
 from papernotes.note.model import Paper
 from tests.conftest import SHIPPED_NOTES, examples
@@ -47,7 +47,23 @@ def test_every_shipped_note_s_line_is_made_from_its_record() -> None:
     kb = open_kb(open_store(SHIPPED_NOTES))
     ids = rowids(kb)
     assert len(ids) == len(list(SHIPPED_NOTES.glob("*.md")))
-    assert list(lines(kb, ids)) == [line(paper) for paper in papers(kb, ids)]
+    assert list(lines(kb)) == [line(paper) for paper in papers(kb, ids)]
+
+
+@pytest.mark.parametrize("sort", [*SORT_KEYS, "id"])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("limit", [None, 3])
+def test_the_lines_of_a_listing_are_those_of_its_notes_in_its_order(
+    sort: str, reverse: bool, limit: int | None
+) -> None:
+    """``list`` on a pipe reads its lines in one query: the same notes, in the same order,
+    as every other format (which reads the rowids, then the papers)."""
+    kb = open_kb(open_store(SHIPPED_NOTES))
+    for chosen in (Selection(), Selection(topics=("alignment",)), Selection(query="dpo")):
+        ids = rowids(kb, chosen, sort, reverse, limit)
+        assert ids
+        shown = list(lines(kb, chosen, sort, reverse, limit))
+        assert shown == [line(paper) for paper in papers(kb, ids)]
 
 
 _MESSY = st.text(st.sampled_from("ab \t\n\x1b\u202e\x85é#,&"), max_size=8)

@@ -107,15 +107,12 @@ def list_cmd(
       papernotes list --read-since 2024-02 --status read --format csv > read.csv
       papernotes list "tag:dpo -survey"
     """
-    from papernotes.engine.selection import Listing
+    from papernotes.engine.selection import Listing, check_known
     from papernotes.errors import NotFound
     from papernotes.render.tables import print_papers
 
     kb = get_kb(ctx)
-    query = filters.pop("query")
-    ids = select_rowids(kb, query, filters, sort, reverse, limit)
-    if not ids and fmt not in ("json", "csv"):
-        raise NotFound("no notes match")
-    print_papers(Listing(kb, ids), fmt)
-    if not ids:
+    chosen = selection_of(filters.pop("query"), filters)
+    check_known(kb, chosen)
+    if not print_papers(Listing(kb, chosen, sort, reverse, limit), fmt):
         raise NotFound("no notes match")

@@ -65,6 +65,7 @@ from papernotes.engine.schema import (
     json_of,
     paper_of,
 )
+from papernotes.engine.sqlerrors import brief, is_damage, is_unwritable, transient
 from papernotes.errors import ConfigError, Diagnostic, IndexFailure
 from papernotes.note.cells import ROW_FORMAT
 from papernotes.note.model import PARSER_VERSION, Paper
@@ -121,6 +122,8 @@ class IndexStatus:
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
+
+LINES_CHUNK = 2000  # lines a listing reads (and prints) at a time
 
 # what decoding a stored value raises when it is not what papernotes wrote
 _UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError)
@@ -191,7 +194,7 @@ class Index:
         except (OSError, sqlite3.Error) as exc:
             if is_unwritable(exc):
                 return cls._in_memory(store, [*notices, _memory_notice(location, exc)])
-            raise IndexFailure(f"cannot open the search index {location}: {_brief(exc)}") from None
+            raise IndexFailure(f"cannot open the search index {location}: {brief(exc)}") from None
 
     @classmethod
     def _checked(cls, store: Store, location: Path, notices: list[str]) -> Index | None:
@@ -208,14 +211,14 @@ class Index:
                 _close(conn)
                 if is_unwritable(exc) and attempt < 2:
                     continue  # its folder may have been deleted meanwhile: try again
-                if _transient(exc) and attempt < 2:
+                if transient(exc) and attempt < 2:
                     # busy at once, without waiting (setting WAL mode on a file another
                     # process is creating): seen with four processes opening a new index
                     time.sleep(0.1 * (attempt + 1))
                     continue
                 if not is_damage(exc):
                     raise
-                notices.append(f"the search index was unreadable ({_brief(exc)}); rebuilding it")
+                notices.append(f"the search index was unreadable ({brief(exc)}); rebuilding it")
                 return None
             if why is None:
                 return cls(store, conn, location, notices, identity=identity)
@@ -236,7 +239,7 @@ class Index:
         if isinstance(exc, ServesAnother):
             self.notices.append(f"rebuilding the search index: {exc}")
         else:
-            self.notices.append(f"the search index was damaged ({_brief(exc)}); rebuilding it")
+            self.notices.append(f"the search index was damaged ({brief(exc)}); rebuilding it")
         self.rebuild(progress)
         return self
 
@@ -352,15 +355,37 @@ class Index:
             raise IndexDamaged("a note it finds has no record")
         return [found[r] for r in rowids]
 
-    @_healing
-    def lines(self, rowids: Sequence[int]) -> list[str]:
-        """The line ``list`` prints on a pipe for each of these notes, in order
-        (:func:`papernotes.note.cells.line`, kept when the note was indexed)."""
-        sql = "SELECT rowid, line FROM lines WHERE rowid IN (SELECT value FROM json_each(?))"
-        found = dict(self.conn.execute(sql, (json.dumps(list(rowids)),)).fetchall())
-        if not set(rowids) <= found.keys() or set(map(type, found.values())) - {str}:
-            raise IndexDamaged("a stored line is not what papernotes writes")
-        return [found[r] for r in rowids]
+    def lines(self, sql: str, params: Sequence[object] = ()) -> Iterator[list[str]]:
+        """The rows of ``sql``, whose one column is the line ``list`` prints on a pipe for a
+        note (:func:`papernotes.note.cells.line`, kept when the note was indexed), in lists of
+        at most :data:`LINES_CHUNK`, as the query gives them: a listing is printed as it is
+        read, never held whole. Damage found midway is healed as every read's is
+        (:func:`_healing`), and the query then goes on from the row where it stopped: its
+        order must be total (every order of :mod:`.selection` ends with the note's id)."""
+        given, healed = 0, False
+        while True:
+            cursor = self.conn.cursor()
+            try:
+                cursor.execute(sql, params)
+                skip = given  # after a rebuild: the rows given before it
+                while skip > 0 and (rows := cursor.fetchmany(min(skip, LINES_CHUNK))):
+                    skip -= len(rows)
+                while chunk := cursor.fetchmany(LINES_CHUNK):
+                    lines = [line for (line,) in chunk]
+                    if set(map(type, lines)) != {str}:
+                        raise IndexDamaged("a stored line is not what papernotes writes")
+                    given += len(lines)
+                    yield lines
+                return
+            except sqlite3.Error as exc:
+                if healed or not is_damage(exc):
+                    raise failure(self, exc) from None
+                cursor.close()  # before the rebuild
+                self.heal(exc)
+                healed = True
+            finally:
+                with suppress(sqlite3.ProgrammingError):  # its connection closed by a rebuild
+                    cursor.close()
 
     @_healing
     def read(self, run: Callable[[sqlite3.Connection], R]) -> R:
@@ -545,7 +570,7 @@ def load(store: Store, progress: Progress | None = None, rebuild: bool = False) 
             return index
         except sqlite3.Error as exc:
             error: sqlite3.Error = exc
-        if not _transient(error) or attempt == 2:
+        if not transient(error) or attempt == 2:
             break
         # busy at once, without waiting (SQLite does so when the file was deleted or replaced
         # by another process mid-way, seen with six searches while the index is deleted)
@@ -569,91 +594,11 @@ def load(store: Store, progress: Progress | None = None, rebuild: bool = False) 
 def failure(index: Index, exc: sqlite3.Error) -> IndexFailure:
     """The user-facing error for an SQLite error that healing cannot fix."""
     where = index.location or "in memory"
-    return IndexFailure(f"cannot use the search index ({where}): {_brief(exc)}")
-
-
-# SQLite primary result codes
-_CORRUPT, _NOTADB, _READONLY, _CANTOPEN, _FULL, _IOERR = 11, 26, 8, 14, 13, 10
-_MISMATCH, _FORMAT = 20, 24
-_BUSY, _LOCKED, _NOMEM, _INTERRUPT, _PROTOCOL = 5, 6, 7, 9, 15
-_IOERR_SHORT_READ = 522
-# what SQLite (and Python reading its values) says of a damaged file, schema or record
-_DAMAGE_SIGNS = (
-    "malformed",
-    "corrupt",
-    "no such table",
-    "no such column",
-    "no such index",
-    "no such tokenizer",
-    "no such fts5 table",
-    "no such module",
-    "vtable constructor failed",
-    "invalid fts5 file format",
-    "unsupported file format",
-    "missing row",
-    "could not decode",
-)
-
-
-def is_corrupt(exc: BaseException) -> bool:
-    """Whether ``exc``, raised by any query, says the index is damaged or is not an index
-    (for queries built from what a user typed: their own errors are not damage)."""
-    if isinstance(exc, IndexDamaged):
-        return True
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None and (
-        code & 0xFF in (_CORRUPT, _NOTADB, _MISMATCH, _FORMAT) or code == _IOERR_SHORT_READ
-    ):
-        return True
-    text = str(exc).lower()
-    return isinstance(exc, sqlite3.DatabaseError) and any(sign in text for sign in _DAMAGE_SIGNS)
-
-
-def is_damage(exc: BaseException) -> bool:
-    """Whether ``exc``, raised by papernotes' own SQL (whose every statement is right for an
-    index as it writes it), says the index is damaged: any error but "busy", "out of
-    memory", "interrupted" and "cannot write"."""
-    if is_corrupt(exc):
-        return True
-    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, sqlite3.ProgrammingError):
-        return False  # a closed connection, a wrong binding: not the file's doing
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None and code & 0xFF in (_BUSY, _LOCKED, _NOMEM, _INTERRUPT, _PROTOCOL):
-        return False
-    return not is_unwritable(exc)
-
-
-def is_unwritable(exc: BaseException) -> bool:
-    """Whether ``exc`` says the index cannot be created or written there (a read-only or
-    full disk, a folder that is not there or was deleted meanwhile: an I/O error)."""
-    if isinstance(exc, OSError):
-        return True
-    code = getattr(exc, "sqlite_errorcode", None)
-    return (
-        code is not None
-        and code != _IOERR_SHORT_READ
-        and code & 0xFF in (_READONLY, _CANTOPEN, _FULL, _IOERR)
-    )
-
-
-def _transient(exc: BaseException) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (_BUSY, _LOCKED, _NOMEM, _INTERRUPT)
-
-
-def _brief(exc: BaseException) -> str:
-    """An error's message on one short line: without the text it quotes (SQLite's "could not
-    decode" quotes a whole note) and with control characters made visible."""
-    text = str(exc).split(" with text ", 1)[0].strip() or type(exc).__name__
-    line = text.splitlines()[0]
-    shown = "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in line
-    )
-    return shown if len(shown) <= 100 else shown[:99] + "…"
+    return IndexFailure(f"cannot use the search index ({where}): {brief(exc)}")
 
 
 def _memory_notice(location: Path, exc: BaseException) -> str:
-    reason = _brief(exc)
+    reason = brief(exc)
     if isinstance(exc, OSError) and exc.strerror:
         reason = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
     return (
@@ -779,7 +724,7 @@ def _install(
                 return conn, identity
             except (OSError, sqlite3.Error) as exc:
                 _close(conn)
-                if attempt or _transient(exc):
+                if attempt or transient(exc):
                     raise
                 _discard(location, identity)  # damaged beyond writing into: a new file
     raise AssertionError("unreachable")  # pragma: no cover

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from papernotes.engine.index import failure, is_corrupt
+from papernotes.engine.index import failure
 from papernotes.engine.kb import KnowledgeBase
 from papernotes.engine.query import (
     COLUMNS,
@@ -42,6 +42,7 @@ from papernotes.engine.query import (
 )
 from papernotes.engine.snippets import Matcher, snippet
 from papernotes.engine.spelling import prepare
+from papernotes.engine.sqlerrors import is_corrupt
 from papernotes.errors import UsageError
 from papernotes.note.model import Paper
 

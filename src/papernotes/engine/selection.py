@@ -6,7 +6,8 @@ SQL; papers are then read in chunks, so a full listing never holds every note.
     chosen = Selection(query="dpo -survey", topics=("alignment",), year="2023..")
     ids = rowids(kb, chosen, sort="year", reverse=True, limit=20)
     for paper in papers(kb, ids): ...
-    for line in lines(kb, ids): ...   # what list prints on a pipe, kept by the index
+    for line in lines(kb, chosen, sort="year", reverse=True, limit=20): ...
+    # ^ what list prints on a pipe, kept by the index: selected, sorted and read in one query
 
 Each option is the node of its query-language field: ``--topic X`` is ``topic:X``, ``--tag X``
 ``tag:X``, ``--author X`` ``author:X`` (``author:"X"`` for several words), ``--year Y``
@@ -117,6 +118,35 @@ def rowids(
     """The rowids of the notes ``selection`` chooses, sorted by ``sort`` (one of
     :data:`SORT_KEYS`, or ``id``; notes without the value last, reversed or not; ties by
     title then id), ``limit`` of them from ``offset``."""
+    sql, params = _select("p.rowid", kb, selection, sort, reverse, limit, offset)
+    return kb.index.read(lambda conn: [_rowid(r) for (r,) in conn.execute(sql, params)])
+
+
+def lines(
+    kb: KnowledgeBase,
+    selection: Selection | None = None,
+    sort: str = "title",
+    reverse: bool = False,
+    limit: int | None = None,
+) -> Iterator[str]:
+    """The line ``list`` prints on a pipe for each note :func:`rowids` gives, in its order:
+    kept by the index (:func:`papernotes.note.cells.line` of each paper), and selected,
+    sorted and read in one query, a chunk at a time."""
+    sql, params = _select("p.line", kb, selection, sort, reverse, limit, 0)
+    for chunk in kb.index.lines(sql, params):
+        yield from chunk
+
+
+def _select(
+    column: str,
+    kb: KnowledgeBase,
+    selection: Selection | None,
+    sort: str,
+    reverse: bool,
+    limit: int | None,
+    offset: int,
+) -> tuple[str, tuple[object, ...]]:
+    """The SQL of :func:`rowids` that gives ``column`` of each note, with its parameters."""
     if sort not in (*SORT_KEYS, "id"):
         raise UsageError(f"cannot sort by {sort!r} (expected one of {', '.join(SORT_KEYS)})")
     if sort == "title" and reverse:
@@ -127,8 +157,7 @@ def rowids(
         order = f"p.{sort} IS NULL, p.{sort}{' DESC' if reverse else ''}, {_ORDER['title']}"
     where, params = condition(kb, selection or Selection())
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
-    sql = f"SELECT p.rowid FROM papers p WHERE {where} ORDER BY {order}{page}"
-    return kb.index.read(lambda conn: [_rowid(r) for (r,) in conn.execute(sql, params)])
+    return f"SELECT {column} FROM papers p WHERE {where} ORDER BY {order}{page}", params
 
 
 def count(kb: KnowledgeBase, selection: Selection | None = None) -> int:
@@ -157,24 +186,25 @@ def papers(kb: KnowledgeBase, ids: Sequence[int], body: bool = False) -> Iterato
 
 @dataclass(frozen=True)
 class Listing:
-    """The notes a listing shows, in order, read from the index the way it prints them: as
-    papers, or as the lines ``list`` prints on a pipe."""
+    """The notes ``selection`` chooses, sorted and limited as :func:`rowids` does, read from
+    the index the way a listing prints them: as papers, or as the lines ``list`` prints on a
+    pipe."""
 
     kb: KnowledgeBase
-    ids: Sequence[int]
+    selection: Selection
+    sort: str = "title"
+    reverse: bool = False
+    limit: int | None = None
 
-    def papers(self) -> Iterator[Paper]:
-        return papers(self.kb, self.ids)
+    def rowids(self) -> list[int]:
+        return rowids(self.kb, self.selection, self.sort, self.reverse, self.limit)
+
+    def papers(self, ids: Sequence[int]) -> Iterator[Paper]:
+        """The papers of ``ids`` (of :meth:`rowids`), read a chunk at a time."""
+        return papers(self.kb, ids)
 
     def lines(self) -> Iterator[str]:
-        return lines(self.kb, self.ids)
-
-
-def lines(kb: KnowledgeBase, ids: Sequence[int]) -> Iterator[str]:
-    """The line ``list`` prints on a pipe for each of ``ids``, in order, read :data:`CHUNK`
-    at a time: kept by the index (:func:`papernotes.note.cells.line` of each paper)."""
-    for start in range(0, len(ids), CHUNK):
-        yield from kb.index.lines(ids[start : start + CHUNK])
+        return lines(self.kb, self.selection, self.sort, self.reverse, self.limit)
 
 
 def json_texts(kb: KnowledgeBase, ids: Sequence[int]) -> Iterator[str]:

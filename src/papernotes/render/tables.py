@@ -30,21 +30,25 @@ def _surnames(paper: Paper) -> str:
     return " & ".join(names)
 
 
-def print_papers(listing: Listing, fmt: str) -> None:
+def print_papers(listing: Listing, fmt: str) -> int:
     """The notes of ``listing`` as a table (rich, or the tab-separated lines the index keeps),
     JSON, CSV or ids; a note at a time, except the rich table, which needs them all to size
-    its columns."""
+    its columns. How many notes it printed (none: the rich table is not printed; JSON and
+    CSV print an empty list)."""
+    printed = 0
     if fmt == "table" and not sys.stdout.isatty():
         lines: list[str] = []
         for line in listing.lines():
             lines.append(line)
             if len(lines) == 2000:  # a chunk at a time: a full listing is not held
                 click.echo("\n".join(lines) + "\n", nl=False)
+                printed += len(lines)
                 lines.clear()
         if lines:
             click.echo("\n".join(lines) + "\n", nl=False)
-        return
-    papers = listing.papers()
+        return printed + len(lines)
+    ids = listing.rowids()
+    papers = listing.papers(ids)
     if fmt == "ids":
         for paper in papers:
             click.echo(safe(paper.id))
@@ -56,7 +60,10 @@ def print_papers(listing: Listing, fmt: str) -> None:
         for chunk in chunks(papers, "csv"):
             print_data(chunk)
     else:
-        _rich_papers(list(papers))
+        shown = list(papers)
+        if shown:
+            _rich_papers(shown)
+    return len(ids)
 
 
 def papers_table(papers: Sequence[Paper]) -> Table:

@@ -32,9 +32,10 @@ from typing import Any
 from papernotes.disk import notefiles
 from papernotes.disk.store import Store
 from papernotes.engine import watchclient
-from papernotes.engine.index import Index, is_damage
+from papernotes.engine.index import Index
 from papernotes.engine.indexing import _generation, refresh, write
 from papernotes.engine.schema import clean_runs
+from papernotes.engine.sqlerrors import is_damage
 from papernotes.watcher import watchapply
 from papernotes.watcher.watch import Batch, Watcher, local
 from papernotes.watcher.watchsocket import AlreadyWatching, CannotWatch, Listener, identity
