@@ -163,7 +163,8 @@ def test_word_counts_follow_every_change(notes: Path) -> None:
 
 _PIECES = st.sampled_from(
     ["the", "Transformer", "```", "```py", "https://x.org/a", "[[", "]]", "deadbeef12", "2024",
-     "Été", "ab", "naïve", "model", "\n", " ", "-", "_x_", "DPO", "ﬁne"]
+     "Été", "ab", "naïve", "model", "\n", " ", "-", "_x_", "DPO", "ﬁne", "x", "abc1",
+     "12ab", "１２３", "x²", "ⅷ", "cafe0042beef", "Model"]
 )  # fmt: skip
 _TEXTS = st.lists(_PIECES, max_size=25).map(" ".join)
 

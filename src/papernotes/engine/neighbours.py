@@ -36,12 +36,11 @@ def similar(
     common = max(vocabulary.notes * COMMON_SHARE, COMMON_MIN)
     distinctive = [w for w in sorted(mine, key=lambda w: (-mine[w], w)) if df[w] <= common]
     top = distinctive[:TOP_WORDS]
-    rowids = kb.index.more_like(top, CANDIDATES)
-    ids = [p.id for p in kb.index.papers(rowids, body=False)]
+    found = kb.index.papers(kb.index.more_like(top, CANDIDATES))
     linked = {p.id for _, p in links.outgoing(kb, paper) if p is not None}
     linked |= {p.id for p in (links.backlinks(kb, paper) if linking is None else linking)}
-    candidates = kb.get_many(dict.fromkeys([*ids, *sorted(linked)]))
-    candidates = [c for c in candidates if c.id != paper.id]
+    more = kb.get_many(sorted(linked - {p.id for p in found}))
+    candidates = [c for c in (*found, *more) if c.id != paper.id]
     documents = {paper.id: words, **{c.id: document(c) for c in candidates}}
     all_words = set().union(*documents.values())
     vocabulary = Vocabulary(vocabulary.notes, kb.index.document_frequencies(all_words))

@@ -25,6 +25,7 @@ TITLE_WEIGHT = 3  # a word of the title counts like this many words of the body
 MAX_TERMS = 5
 
 _WORD = re.compile(r"[^\W_]+")
+_LONG_WORD = re.compile(r"[^\W_]{3,}")  # the words of _WORD of three characters or more
 _HASH = re.compile(r"^(?=[a-z]*\d)[0-9a-f]{8,}$")  # file hashes, commit ids
 _MARKUP = re.compile(r"https?://\S+|\[\[|\]\]|`{3}.*?`{3}", re.DOTALL)
 _STOPWORD_TEXT = """
@@ -103,15 +104,17 @@ def document(paper: Paper) -> Counter[str]:
 
 
 def _counted(text: str) -> Counter[str]:
-    """:func:`tokens` of ``text`` with their counts: every word counted first, and each
-    distinct word then kept or dropped once (not once an occurrence: twice as fast)."""
+    """:func:`tokens` of ``text`` with their counts: the words of three characters or more
+    counted first, and each distinct one then kept or dropped once (not once an occurrence:
+    twice as fast); only a word with a character that is not a letter can be a number or a
+    hash."""
     if "//" in text or "[[" in text or "]]" in text or "```" in text:
         text = _MARKUP.sub(" ", text)  # else it would change nothing
-    found = Counter(_WORD.findall(fold(text)))
+    found = Counter(_LONG_WORD.findall(fold(text)))
+    for word in found.keys() & STOPWORDS:
+        del found[word]
     for word in [
-        w
-        for w in found
-        if len(w) <= 2 or w in STOPWORDS or w.isdigit() or (len(w) >= 8 and _HASH.match(w))
+        w for w in found if not w.isalpha() and (w.isdigit() or (len(w) >= 8 and _HASH.match(w)))
     ]:
         del found[word]
     return found
