@@ -690,6 +690,46 @@ def test_a_barrier_late_while_it_applies_a_batch_is_waited_for(
     assert fresh(notes, "later") == ["n1"]
 
 
+def test_a_barrier_late_between_two_batches_is_waited_for(
+    notes: Path, serving: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The barrier is late while the watcher is between two batches (one applied since the
+    question, the next being collected; it holds no lock then): "wait" is said all the same,
+    at half the timeout, before the command's own clock runs out. It used to be said only if
+    the watcher held its lock at the very end of the timeout, and 100 new notes at 75,000
+    then made most commands scan every note."""
+    monkeypatch.setenv(watchclient.ENV_TIMEOUT, "0.4")
+    service = serving.service
+    watcher = service.watcher
+    assert watcher is not None
+    applying, collecting = threading.Event(), threading.Event()
+    real_apply, real_collect = watchapply.apply, watcher.collect
+
+    def apply(*args: object) -> object:
+        applying.set()
+        time.sleep(0.1)  # the question comes meanwhile: its cookie is in the next batch
+        found = real_apply(*args)  # type: ignore[arg-type]
+        collecting.set()
+        return found
+
+    def collect(*args: object, **kwargs: object) -> object:
+        if collecting.is_set():
+            collecting.clear()
+            time.sleep(0.6)  # gathering the next batch, without the lock
+        return real_collect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(watchapply, "apply", apply)
+    monkeypatch.setattr(watcher, "collect", collect)
+    told: list[float] = []
+    (notes / "n1.md").write_text(note("Note 1", "between"), encoding="utf-8")
+    assert applying.wait(10)
+    started = time.monotonic()
+    answer = service.answer("sync", lambda: told.append(time.monotonic() - started))
+    assert answer["state"] == "serving"
+    assert len(told) == 1 and 0.2 <= told[0] < 0.35
+    assert fresh(notes, "between") == ["n1"]
+
+
 def test_the_runs_of_cells_are_written_once_it_is_idle(
     notes: Path, serving: Running, monkeypatch: pytest.MonkeyPatch
 ) -> None:

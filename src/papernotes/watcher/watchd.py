@@ -80,6 +80,7 @@ class Service:
         self.started = time.time()
         self.last_question = time.monotonic()
         self.pending = 0  # paths seen and not applied yet
+        self.applied = 0  # batches applied: a barrier that is late while this grows says "wait"
         self.runs_due = True  # runs of cells may wait to be written (schema.clean_runs)
         self.stopping = threading.Event()
         self.parent: int | None = None  # exit when this process is gone
@@ -256,6 +257,7 @@ class Service:
         started = time.perf_counter()
         report, alone = watchapply.apply(conn, self.root, candidates)
         self.pending = 0
+        self.applied += 1
         self.seq += 1
         self.history.append((self.seq, sorted(candidates)))
         if report.changed:
@@ -427,20 +429,29 @@ class Service:
             name = watcher.cookie()
         except OSError:
             return False, self.pending, None
-        deadline = time.monotonic() + timeout
+        asked = time.monotonic()
+        deadline = asked + timeout
+        applied = self.applied
         with self._cond:
             while name not in self._reached:
                 if self.state != "serving":  # another writer, say: it says so at once
                     return True, self.pending, None
                 if watcher.overflowed():  # the pump has not got there yet: no need to wait
                     return True, self.pending, "restarting"
-                left = deadline - time.monotonic()
-                if left <= 0 and on_wait is not None and self.busy.locked():
-                    # applying a batch (100 new notes: 0.3-3 s at 75,000, by the page cache):
-                    # waiting beats a scan of every note, which would write them too
+                now = time.monotonic()
+                left = deadline - now
+                if (
+                    on_wait is not None
+                    and now >= asked + timeout / 2
+                    and (self.busy.locked() or self.applied != applied)
+                ):
+                    # applying changes (100 new notes: 0.3-3 s at 75,000, by the page cache),
+                    # a batch now or one since the question (between two, collecting the
+                    # next): waiting beats a scan of every note, which would write them too.
+                    # Said at half the time: the command's own clock started before it asked
                     on_wait()
                     on_wait = None
-                    deadline += APPLYING_WAIT - timeout
+                    deadline = asked + APPLYING_WAIT
                     continue
                 if left <= 0 or self.stopping.is_set():
                     return False, self.pending, None
