@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from papernotes.cli.common import format_option, get_kb
-from papernotes.cli.list_ import filter_options, select_rowids
+from papernotes.cli.list_ import checked_selection, filter_options
 
 NEEDS_BODY = ("json", "jsonl", "bibtex", "csl-json")  # the others use the front matter only
 
@@ -40,12 +40,12 @@ def export_cmd(ctx: click.Context, /, fmt: str, output: str | None, **filters: A
     from pathlib import Path
 
     from papernotes.cli.output import write_output
-    from papernotes.engine.selection import json_texts, papers
+    from papernotes.engine.selection import json_texts, papers, rowids
     from papernotes.errors import NotFound
     from papernotes.interop.export import chunks, json_chunks
 
     kb = get_kb(ctx)
-    ids = select_rowids(kb, filters.pop("query"), filters)
+    ids = rowids(kb, checked_selection(kb, filters.pop("query"), filters))
     if not ids:
         raise NotFound("no notes match")
     if fmt in ("json", "jsonl"):  # every field as stored: no paper made

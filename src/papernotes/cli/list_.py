@@ -62,21 +62,16 @@ def selection_of(query: tuple[str, ...], filters: dict[str, Any]) -> Selection:
     )
 
 
-def select_rowids(
-    kb: KnowledgeBase,
-    query: tuple[str, ...],
-    filters: dict[str, Any],
-    sort: str = "title",
-    reverse: bool = False,
-    limit: int | None = None,
-) -> list[int]:
-    """The notes matching the QUERY and every filter option, sorted and limited in SQL
-    (unknown topic or tag: NotFound with the closest known ones)."""
-    from papernotes.engine.selection import check_known, rowids
+def checked_selection(
+    kb: KnowledgeBase, query: tuple[str, ...], filters: dict[str, Any]
+) -> Selection:
+    """The QUERY and every filter option as one selection (unknown topic or tag: NotFound
+    with the closest known ones)."""
+    from papernotes.engine.selection import check_known
 
     chosen = selection_of(query, filters)
     check_known(kb, chosen)
-    return rowids(kb, chosen, sort, reverse, limit)
+    return chosen
 
 
 @click.command("list")
@@ -107,12 +102,11 @@ def list_cmd(
       papernotes list --read-since 2024-02 --status read --format csv > read.csv
       papernotes list "tag:dpo -survey"
     """
-    from papernotes.engine.selection import Listing, check_known
+    from papernotes.engine.selection import Listing
     from papernotes.errors import NotFound
     from papernotes.render.tables import print_papers
 
     kb = get_kb(ctx)
-    chosen = selection_of(filters.pop("query"), filters)
-    check_known(kb, chosen)
+    chosen = checked_selection(kb, filters.pop("query"), filters)
     if not print_papers(Listing(kb, chosen, sort, reverse, limit), fmt):
         raise NotFound("no notes match")
