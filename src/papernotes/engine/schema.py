@@ -312,15 +312,15 @@ def flush(conn: sqlite3.Connection, pending: Pending) -> None:
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('runs', 'stale')")
             continue
         after = set(conn.execute(counts, (name, touched)))
-        changed = sorted({(n, key[:1]) for key, n, _ in before ^ after})
+        changed = sorted({(n, part(key)) for key, n, _ in before ^ after})
         if pending.lazy:
             conn.executemany(
                 "INSERT OR IGNORE INTO dirty(field, notes, part) VALUES (?, ?, ?)",
                 [(name, *run) for run in changed],
             )
             continue
-        for notes, part in changed:
-            _write_run(conn, name, notes, part)
+        for notes, first in changed:
+            _write_run(conn, name, notes, first)
     pending.values.clear()
     for kind in DUPLICABLE:
         touched = json.dumps(sorted(value for k, value in pending.keys if k == kind))
@@ -353,10 +353,10 @@ def clean_runs(conn: sqlite3.Connection, most: int | None) -> bool:
         write_runs(conn)
         return False
     sql = "SELECT field, notes, part FROM dirty LIMIT ?"
-    for name, notes, part in conn.execute(sql, (-1 if most is None else most,)).fetchall():
-        _write_run(conn, name, notes, part)
+    for name, notes, first in conn.execute(sql, (-1 if most is None else most,)).fetchall():
+        _write_run(conn, name, notes, first)
         conn.execute(
-            "DELETE FROM dirty WHERE field = ? AND notes = ? AND part = ?", (name, notes, part)
+            "DELETE FROM dirty WHERE field = ? AND notes = ? AND part = ?", (name, notes, first)
         )
     return conn.execute("SELECT 1 FROM dirty LIMIT 1").fetchone() is not None
 
@@ -367,23 +367,31 @@ def write_runs(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM runs")
     conn.execute("DELETE FROM dirty")
     rows = conn.execute("SELECT field, notes, folded FROM counts")
-    for name, notes, part in sorted({(name, n, key[:1]) for name, n, key in rows}):
-        _write_run(conn, name, notes, part)
+    for name, notes, first in sorted({(name, n, part(key)) for name, n, key in rows}):
+        _write_run(conn, name, notes, first)
     conn.execute("DELETE FROM meta WHERE key = 'runs'")
 
 
-def _write_run(conn: sqlite3.Connection, name: str, notes: int, part: str) -> None:
-    """Write the run of ``runs`` of the values of ``name`` with this many notes whose folded
-    value starts with ``part``: the range of ``counts_notes`` from ``part`` to the next
+def part(folded: str) -> str:
+    """The part of the ``runs`` table a value is in (with its number of notes): the first
+    character of its folded form ("" for an empty one)."""
+    return folded[:1]
+
+
+def _write_run(conn: sqlite3.Connection, name: str, notes: int, first: str) -> None:
+    """Write the run of ``runs`` of the values of ``name`` with this many notes whose
+    :func:`part` is ``first``: the range of ``counts_notes`` from ``first`` to the next
     character (in UTF-8, memcmp order is code point order), in its order."""
-    conn.execute("DELETE FROM runs WHERE field = ? AND notes = ? AND part = ?", (name, notes, part))
-    code = ord(part) if part else -1
+    conn.execute(
+        "DELETE FROM runs WHERE field = ? AND notes = ? AND part = ?", (name, notes, first)
+    )
+    code = ord(first) if first else -1
     upper = None if code == 0x10FFFF else chr(code + (0x801 if code == 0xD7FF else 1))
     conn.execute(
         "INSERT INTO runs(field, notes, part, cells) SELECT field, notes, ?, group_concat(cell, ?) "
         "FROM counts WHERE field = ? AND notes = ? AND folded >= ? AND (? IS NULL OR folded < ?) "
         "HAVING count(*) > 0",
-        (part, "\n", name, notes, part, upper, upper),
+        (first, "\n", name, notes, first, upper, upper),
     )
 
 

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from papernotes.note.cells import cell as _cell
-from papernotes.note.cells import row as paper_row
+from papernotes.note import cells
 from papernotes.note.model import Paper
 from papernotes.render import print_data, print_json, print_json_list, safe
 
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def _surnames(paper: Paper) -> str:
-    names = [_cell(a).split(" ")[-1] for a in paper.authors]
+    names = [cells.cell(a).split(" ")[-1] for a in paper.authors]
     if len(names) > 2:
         return f"{names[0]} et al."
     return " & ".join(names)
@@ -78,7 +77,7 @@ def papers_table(papers: Sequence[Paper]) -> Table:
     table.add_column("Authors", style="cyan", no_wrap=True, overflow="ellipsis", max_width=20)
     table.add_column("Topics", style="green", overflow="fold", max_width=18)
     for paper in papers:
-        row = paper_row(paper)
+        row = cells.row(paper)
         title = Text()
         if paper.status == "read":
             title.append("✓ ", style="yellow")
@@ -98,7 +97,7 @@ def print_counts(counts: Counts, label: str, fmt: str) -> int:
     """Values with the number of notes having them; how many values were printed."""
     if fmt == "table" and not sys.stdout.isatty():  # at once: 175,000 authors are 175,000 lines
         runs = counts.cells()
-        text = "".join(f"{n}\t" + cells.replace("\n", f"\n{n}\t") + "\n" for n, cells in runs)
+        text = "".join(f"{n}\t" + run.replace("\n", f"\n{n}\t") + "\n" for n, run in runs)
         click.echo(text, nl=False)
         return text.count("\n")
     rows = counts.rows()
@@ -123,6 +122,6 @@ def print_counts(counts: Counts, label: str, fmt: str) -> int:
         table.add_column("Notes", justify="right", style="yellow")
         table.add_column(label.capitalize())
         for value, count in rows:
-            table.add_row(Text(str(count)), Text(_cell(value)))
+            table.add_row(Text(str(count)), Text(cells.cell(value)))
         console().print(table)
     return len(rows)
