@@ -275,7 +275,9 @@ class _Tap:
         debug = (b"raw-event=", b"raw-error=", b"watcher: ")
         while True:
             try:
-                chunk = os.read(self._read, 1 << 20)
+                # 64 KiB at a time: reads of 1 MiB (each copied twice below) raised the
+                # watcher's peak by 8-10 MB when rg read every note (88-89 MB against 79-81)
+                chunk = os.read(self._read, 1 << 16)
             except OSError:
                 return
             if not chunk:
