@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,6 +54,35 @@ def test_list_on_a_pipe_is_tab_separated(notes: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout == "".join("\t".join(row) + "\n" for row in TSV)
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected"),
+    [
+        ("utf-8", "Über Café — 日本語 ∑\tRené Löw"),
+        # a stream of another encoding gets what Python itself would write to it
+        (
+            "ascii:backslashreplace",
+            r"\xdcber Caf\xe9 \u2014 \u65e5\u672c\u8a9e \u2211" "\t" r"Ren\xe9 L\xf6w",
+        ),
+    ],
+)
+def test_list_on_a_pipe_prints_the_stream_s_encoding(
+    notes: Path, encoding: str, expected: str
+) -> None:
+    """The lines the index keeps are written as they are read (UTF-8), or decoded for a
+    stream of another encoding."""
+    (notes / "cafe.md").write_text(
+        "---\ntitle: Über Café — 日本語 ∑\nauthors: [René Löw]\n---\n", encoding="utf-8"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "papernotes", "--notes-dir", str(notes), "list", "Café"],
+        capture_output=True, timeout=60, env={**os.environ, "PYTHONIOENCODING": encoding},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode("ascii" if encoding != "utf-8" else "utf-8") == (
+        "cafe\t\t" + expected + "\t\t\t\t\t\n"
+    )
 
 
 def test_list_csv_exact(notes: Path) -> None:

@@ -124,6 +124,8 @@ R = TypeVar("R")
 T = TypeVar("T")
 
 LINES_CHUNK = 2000  # lines a listing reads (and prints) at a time
+# a stored line as its UTF-8 bytes, NULL when it is not text (see Index.lines)
+LINE_BYTES = "CASE WHEN typeof({0}) = 'text' THEN CAST({0} AS BLOB) END"
 
 # what decoding a stored value raises when it is not what papernotes wrote
 _UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError)
@@ -355,13 +357,15 @@ class Index:
             raise IndexDamaged("a note it finds has no record")
         return [found[r] for r in rowids]
 
-    def lines(self, sql: str, params: Sequence[object] = ()) -> Iterator[list[str]]:
+    def lines(self, sql: str, params: Sequence[object] = ()) -> Iterator[bytes]:
         """The rows of ``sql``, whose one column is the line ``list`` prints on a pipe for a
-        note (:func:`papernotes.note.cells.line`, kept when the note was indexed), in lists of
-        at most :data:`LINES_CHUNK`, as the query gives them: a listing is printed as it is
-        read, never held whole. Damage found midway is healed as every read's is
-        (:func:`_healing`), and the query then goes on from the row where it stopped: its
-        order must be total (every order of :mod:`.selection` ends with the note's id)."""
+        note (:func:`papernotes.note.cells.line`, kept when the note was indexed) as UTF-8
+        (:data:`LINE_BYTES` of the column), joined :data:`LINES_CHUNK` at a time, each line
+        ended by a newline: a listing is printed as it is read, never held whole, and never
+        decoded into Python's strings only to be encoded again (20,699 lines: ~15 ms). Damage
+        found midway is healed as every read's is (:func:`_healing`), and the query then goes
+        on from the row where it stopped: its order must be total (every order of
+        :mod:`.selection` ends with the note's id)."""
         given, healed = 0, False
         while True:
             cursor = self.conn.cursor()
@@ -371,11 +375,9 @@ class Index:
                 while skip > 0 and (rows := cursor.fetchmany(min(skip, LINES_CHUNK))):
                     skip -= len(rows)
                 while chunk := cursor.fetchmany(LINES_CHUNK):
-                    lines = [line for (line,) in chunk]
-                    if set(map(type, lines)) != {str}:
-                        raise IndexDamaged("a stored line is not what papernotes writes")
-                    given += len(lines)
-                    yield lines
+                    text = _line_chunk([line for (line,) in chunk])
+                    given += len(chunk)
+                    yield text
                 return
             except sqlite3.Error as exc:
                 if healed or not is_damage(exc):
@@ -589,6 +591,25 @@ def load(store: Store, progress: Progress | None = None, rebuild: bool = False) 
     memory = Index._in_memory(store, [*index.notices, _memory_notice(index.location, error)])
     memory.refresh(progress)
     return memory
+
+
+def _line_chunk(lines: list[object]) -> bytes:
+    """Lines of :data:`LINE_BYTES` as one text, each ended by a newline; IndexDamaged for a
+    value papernotes does not write (not text, or not UTF-8)."""
+    if set(map(type, lines)) != {bytes}:
+        raise IndexDamaged("a stored line is not what papernotes writes")
+    text = b"\n".join(lines) + b"\n"  # type: ignore[arg-type]
+    if not text.isascii() and not _utf8(text):
+        raise IndexDamaged("a stored line is not what papernotes writes")
+    return text
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def failure(index: Index, exc: sqlite3.Error) -> IndexFailure:

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from papernotes.engine.index import LINE_BYTES
 from papernotes.errors import NotFound, UsageError
 from papernotes.note import normalize
 
@@ -128,13 +129,13 @@ def lines(
     sort: str = "title",
     reverse: bool = False,
     limit: int | None = None,
-) -> Iterator[str]:
-    """The line ``list`` prints on a pipe for each note :func:`rowids` gives, in its order:
-    kept by the index (:func:`papernotes.note.cells.line` of each paper), and selected,
-    sorted and read in one query, a chunk at a time."""
-    sql, params = _select("p.line", kb, selection, sort, reverse, limit, 0)
-    for chunk in kb.index.lines(sql, params):
-        yield from chunk
+) -> Iterator[bytes]:
+    """The line ``list`` prints on a pipe for each note :func:`rowids` gives, in its order,
+    as UTF-8, each ended by a newline, many lines a chunk (:meth:`.Index.lines`): kept by the
+    index (:func:`papernotes.note.cells.line` of each paper), and selected, sorted and read
+    in one query."""
+    sql, params = _select(LINE_BYTES.format("p.line"), kb, selection, sort, reverse, limit, 0)
+    return kb.index.lines(sql, params)
 
 
 def _select(
@@ -203,7 +204,8 @@ class Listing:
         """The papers of ``ids`` (of :meth:`rowids`), read a chunk at a time."""
         return papers(self.kb, ids)
 
-    def lines(self) -> Iterator[str]:
+    def lines(self) -> Iterator[bytes]:
+        """The lines ``list`` prints on a pipe, as UTF-8, a chunk at a time (:func:`lines`)."""
         return lines(self.kb, self.selection, self.sort, self.reverse, self.limit)
 
 

@@ -5,8 +5,9 @@ On a terminal: a rich table. On a pipe: one tab-separated line per row and no he
 
 from __future__ import annotations
 
+import codecs
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -34,18 +35,8 @@ def print_papers(listing: Listing, fmt: str) -> int:
     JSON, CSV or ids; a note at a time, except the rich table, which needs them all to size
     its columns. How many notes it printed (none: the rich table is not printed; JSON and
     CSV print an empty list)."""
-    printed = 0
     if fmt == "table" and not sys.stdout.isatty():
-        lines: list[str] = []
-        for line in listing.lines():
-            lines.append(line)
-            if len(lines) == 2000:  # a chunk at a time: a full listing is not held
-                click.echo("\n".join(lines) + "\n", nl=False)
-                printed += len(lines)
-                lines.clear()
-        if lines:
-            click.echo("\n".join(lines) + "\n", nl=False)
-        return printed + len(lines)
+        return _print_lines(listing.lines())
     ids = listing.rowids()
     papers = listing.papers(ids)
     if fmt == "ids":
@@ -63,6 +54,23 @@ def print_papers(listing: Listing, fmt: str) -> int:
         if shown:
             _rich_papers(shown)
     return len(ids)
+
+
+def _print_lines(chunks: Iterable[bytes]) -> int:
+    """Lines of UTF-8 text on stdout, as they are (on a pipe; decoded for a stream of another
+    encoding); how many."""
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None or codecs.lookup(sys.stdout.encoding or "ascii").name != "utf-8":
+        out = None
+    printed = 0
+    for chunk in chunks:
+        printed += chunk.count(b"\n")
+        if out is not None:
+            out.write(chunk)
+        else:
+            sys.stdout.write(chunk.decode("utf-8"))
+    return printed
 
 
 def papers_table(papers: Sequence[Paper]) -> Table:
