@@ -1,9 +1,9 @@
 """A paper as plain-text cells: one line each, no tabs, harmless on a terminal.
 
 ``list`` prints :func:`line` for each note on a pipe; the index keeps it for every note when it
-indexes it (the ``lines`` table), so that a listing of 20,000 notes is read, not made. Bump
-:data:`ROW_FORMAT` when :func:`row` would give another text for the same paper: the index then
-rebuilds itself."""
+indexes it (the ``line`` column of ``papers``), so that a listing of 20,000 notes is read, not
+made. Bump :data:`ROW_FORMAT` when :func:`row` would give another text for the same paper:
+the index then rebuilds itself."""
 
 from __future__ import annotations
 
