@@ -58,7 +58,7 @@ def test_readme_install_and_test_commands_are_what_ci_runs() -> None:
 
 def test_the_lock_pins_every_direct_dependency() -> None:
     """Everything pyproject.toml asks for (the dev tools too) is pinned, with hashes, in
-    requirements.txt, which holds exactly uv.lock's versions."""
+    requirements.txt and pylock.toml, which hold exactly uv.lock's versions."""
     import tomllib
 
     root = README.parent
@@ -88,6 +88,16 @@ def test_the_lock_pins_every_direct_dependency() -> None:
         if "==" in line and not line.startswith("#") and "--hash=sha256:" not in lines[i + 1]
     ]
     assert unhashed == []
+    # pylock.toml (PEP 751, the standard lock) is uv.lock's export too, every file hashed
+    pylock = tomllib.loads((root / "pylock.toml").read_text(encoding="utf-8"))
+    assert {package["name"]: package["version"] for package in pylock["packages"]} == locked
+    files = [
+        file
+        for package in pylock["packages"]
+        for file in [*package.get("wheels", []), package.get("sdist")]
+        if file is not None
+    ]
+    assert files and all(file["hashes"]["sha256"] for file in files)
 
 
 def test_every_imported_package_is_declared() -> None:
