@@ -70,7 +70,8 @@ def main() -> None:
         first = rank(paper, [papers[k] for k in np.argsort(-content)[:300]], vocabulary,
                      targets, 10, documents)  # fmt: skip
         floor = first[-1].score if len(first) == 10 else 0.0
-        possible = np.nonzero(W_CONTENT * content + OTHER_PARTS + 1e-9 >= floor)[0]
+        # (rank rounds scores to 4 places: a note just under the floor may round onto it)
+        possible = np.nonzero(W_CONTENT * content + OTHER_PARTS + 1e-4 >= floor)[0]
         exact = [m.paper.id for m in rank(paper, [papers[k] for k in possible], vocabulary,
                                           targets, 10, documents)]  # fmt: skip
         fresh = KnowledgeBase(store, Index.open(store))  # a command's connection: cold
