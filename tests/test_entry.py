@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import papernotes.__main__ as papernotes_main
+from kbfactory import make_kb
 from papernotes import __version__
 from papernotes.__main__ import main
 from papernotes.cli import cli
@@ -128,3 +129,60 @@ def test_the_console_script_exits_with_the_command_status(tmp_path: Path) -> Non
     )
     assert result.returncode == 1
     assert result.stdout == ""
+
+
+def _closed(fds: tuple[int, ...]) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+OUTPUT_COMMANDS = [
+    ["--version"], ["--help"], ["search", "dpo"], ["show", "flame"], ["related", "kto"],
+    ["list"], ["list", "--format", "json"], ["tags"], ["stats"], ["check"],
+    ["export", "--format", "bibtex"],
+]  # fmt: skip
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("args", OUTPUT_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize(
+    ("stdout", "reason"),
+    [("full", "No space left on device"), ("closed", "standard output is closed")],
+)
+def test_output_that_cannot_be_written_is_a_clear_error(
+    tmp_path: Path, args: list[str], stdout: str, reason: str
+) -> None:
+    """A full disk, or standard output closed (``>&-``): one line on stderr and status 1, not
+    a traceback (the first ``sys.stdout.isatty()`` of every command was one when closed)."""
+    notes = make_kb(tmp_path)
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "papernotes", "--notes-dir", str(notes), *args],
+            stdout=full if stdout == "full" else None, stderr=subprocess.PIPE, text=True,
+            timeout=120, preexec_fn=(lambda: _closed((1,))) if stdout == "closed" else None,
+        )  # fmt: skip
+    assert result.stderr.splitlines()[-1:] == [f"Error: cannot write the output: {reason}"]
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1
+
+
+def test_a_closed_stream_s_descriptor_is_taken_by_the_null_device(tmp_path: Path) -> None:
+    """Started with stdin, stdout and stderr closed, the file opened next (the index) does not
+    take their numbers (output meant for stdout, or a pager's, would go into it): they are the
+    null device's; stdin reads its end, and only writing the output fails."""
+    probe = tmp_path / "probe"
+    code = (
+        "import os, sys\n"
+        "from papernotes.commands import ClosedOutput, standard_streams_closed\n"
+        "standard_streams_closed()\n"
+        f"with open({str(probe)!r}, 'w') as out:\n"
+        "    links = [os.readlink(f'/proc/self/fd/{fd}') for fd in (0, 1, 2)]\n"
+        "    print(*links, out.fileno() > 2, repr(sys.stdin.read()),\n"
+        "          isinstance(sys.stdout, ClosedOutput), file=out)\n"
+        "    sys.stderr.write('nowhere')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], timeout=60, preexec_fn=lambda: _closed((0, 1, 2))
+    )
+    assert result.returncode == 0
+    assert probe.read_text() == f"{os.devnull} {os.devnull} {os.devnull} True '' True\n"

@@ -387,3 +387,37 @@ def test_the_process_waits_longer_only_when_told_to(
         assert heard == ([b"go\n"] if says_wait else [b""])
     finally:
         server.close()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("args", [["search", "preference"], ["list"], ["show", "dpo"]])
+def test_output_that_cannot_be_written_is_the_same_clear_error(
+    notes: Path, watcher: subprocess.Popen[str], tmp_path: Path, args: list[str]
+) -> None:
+    """A full disk: the watcher's child fails to write as the process would, one line and
+    status 1. Standard output closed: the watcher is not asked (the descriptor the process
+    would pass is the null device's), and the process says so itself."""
+    argv = [sys.executable, "-m", "papernotes", "--notes-dir", str(notes), *args]
+    with open("/dev/full", "w") as full:
+        served = subprocess.run(
+            argv, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120, env=_env()
+        )
+    closed = subprocess.run(
+        argv, stderr=subprocess.PIPE, text=True, timeout=120, env=_env(),
+        preexec_fn=lambda: os.close(1),
+    )  # fmt: skip
+    trace, served_err = _traced(served.stderr)
+    assert any(line.startswith("watcher: runs the command (pid ") for line in trace), trace
+    # (after "1 note skipped": the broken note)
+    assert (served.returncode, served_err.splitlines()[-1]) == (
+        1,
+        "Error: cannot write the output: No space left on device",
+    )
+    assert "Traceback" not in served_err
+    trace, closed_err = _traced(closed.stderr)
+    assert not any("runs the command" in line for line in trace), trace
+    assert (closed.returncode, closed_err.splitlines()[-1]) == (
+        1,
+        "Error: cannot write the output: standard output is closed",
+    )
+    assert "Traceback" not in closed_err

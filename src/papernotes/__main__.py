@@ -16,11 +16,25 @@ if TYPE_CHECKING:
 
 def main() -> None:
     """Console-script entry point."""
+    if sys.stdin is None or sys.stdout is None or sys.stderr is None:
+        from papernotes.commands import standard_streams_closed
+
+        standard_streams_closed()
+    if getattr(sys.stdout, "errors", None) == "strict" and sys.stdout.encoding != "utf-8":
+        # a stream of another encoding (PYTHONIOENCODING=latin-1) gets what it cannot encode
+        # as escapes, not a traceback (click already writes UTF-8 to one that says ASCII)
+        sys.stdout.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     if sys.argv[1:] == ["--version"]:
         from papernotes import __version__
 
-        # the same line click's version_option prints
-        sys.stdout.write(f"papernotes, version {__version__}\n")
+        try:  # the same line click's version_option prints
+            sys.stdout.write(f"papernotes, version {__version__}\n")
+            sys.stdout.flush()
+        except OSError as exc:
+            from papernotes.commands import leave_on_output_error
+
+            leave_on_output_error(exc)
+            raise
         return
     import gc
 

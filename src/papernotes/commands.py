@@ -6,6 +6,8 @@ index up to date, and start making sure it is fresh while click and the command 
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import sys
 
@@ -78,3 +80,60 @@ def exit_now(code: object) -> NoReturn:
         except BaseException:
             status = 120
     os._exit(status & 0xFF)
+
+
+# a failure to write the output: a full disk or quota, a file too large, an I/O error, standard
+# output closed (a broken pipe is not one: the reader is done, and the command ends quietly)
+OUTPUT_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EBADF})
+
+
+class ClosedOutput(io.TextIOBase):
+    """Standard output when its descriptor is closed (``papernotes list >&-``: Python then
+    leaves ``sys.stdout`` None, and the first ``sys.stdout.isatty()`` was a traceback): writing
+    fails as writing to a closed descriptor does; a command that writes nothing works."""
+
+    encoding = "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
+def standard_streams_closed() -> None:
+    """For a process started with standard streams closed (Python leaves them None): each
+    descriptor taken by the null device, so that no file opened later (the index) takes its
+    number and gets what is meant for the stream, nor a pager or an editor started; reading
+    stdin then finds its end, stderr writes nowhere, and writing the output fails
+    (:class:`ClosedOutput`)."""
+    for fd, name in enumerate(("stdin", "stdout", "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+        if name == "stdout":
+            sys.stdout = ClosedOutput()
+        else:
+            setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False))  # noqa: SIM115
+
+
+def leave_on_output_error(exc: OSError) -> None:
+    """When ``exc`` is a failure to write the output (:data:`OUTPUT_ERRORS`; no file named):
+    say so on stderr and end with status 1 at once, what the output still held dropped (a
+    second failure to flush it would make the status 120). Returns for any other error."""
+    if isinstance(exc, BrokenPipeError) or exc.filename is not None:
+        return
+    if exc.errno not in OUTPUT_ERRORS:
+        return
+    import contextlib
+
+    sys.stdout = ClosedOutput()
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.write(f"Error: cannot write the output: {exc.strerror or exc}\n")
+    exit_now(1)

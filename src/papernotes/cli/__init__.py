@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from papernotes import __version__
-from papernotes.commands import COMMANDS, NOTES_OPTION, NOTES_VARIABLE
+from papernotes.commands import COMMANDS, NOTES_OPTION, NOTES_VARIABLE, leave_on_output_error
 from papernotes.errors import EXIT_INTERRUPTED, Ambiguous, NotFound, PapernotesError
 
 
@@ -144,6 +144,10 @@ def main() -> None:
     """Console-script entry point."""
     try:
         cli(prog_name="papernotes")
-    except BrokenPipeError:  # `papernotes search x | head`
+    except OSError as exc:
+        leave_on_output_error(exc)  # a full disk, standard output closed: a clear error
+        if not isinstance(exc, BrokenPipeError):
+            raise
+        # a broken pipe: `papernotes search x | head`
         sys.stderr.close()
         sys.exit(0)

@@ -200,6 +200,10 @@ def run(root: str | os.PathLike[str], args: list[str]) -> int | None:
 
     if _stops_background_writes():
         return None  # the watcher's child, not in the terminal's foreground, would be stopped
+    from papernotes.commands import ClosedOutput
+
+    if isinstance(sys.stdout, ClosedOutput):
+        return None  # standard output closed: its descriptor is the null device's
     mask = os.umask(0o077)
     os.umask(mask)
     try:

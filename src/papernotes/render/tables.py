@@ -57,8 +57,9 @@ def print_papers(listing: Listing, fmt: str) -> int:
 
 
 def _print_lines(chunks: Iterable[bytes]) -> int:
-    """Lines of UTF-8 text on stdout, as they are (on a pipe; decoded for a stream of another
-    encoding); how many."""
+    """Lines of UTF-8 text on stdout, each chunk flushed as it comes (as click.echo does); how
+    many. Written as they are on a UTF-8 stream, else through click.echo, as every other
+    output (which writes UTF-8 to a stream that says it is ASCII)."""
     sys.stdout.flush()
     out = getattr(sys.stdout, "buffer", None)
     if out is None or codecs.lookup(sys.stdout.encoding or "ascii").name != "utf-8":
@@ -68,8 +69,9 @@ def _print_lines(chunks: Iterable[bytes]) -> int:
         printed += chunk.count(b"\n")
         if out is not None:
             out.write(chunk)
+            out.flush()
         else:
-            sys.stdout.write(chunk.decode("utf-8"))
+            click.echo(chunk.decode("utf-8"), nl=False)
     return printed
 
 
