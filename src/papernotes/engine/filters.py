@@ -37,6 +37,9 @@ class Filter:
     label: str
     sql: str
     params: tuple[object, ...] = ()
+    # ("topics" or "tags", folded value) when the filter is one value of that table, not a
+    # prefix: a listing of it alone can read the index's shelves (engine.selection)
+    facet: tuple[str, str] | None = None
 
 
 def field_filter(name: str, value: str) -> Filter:
@@ -150,7 +153,8 @@ def _exact_filter(name: str, value: str) -> Filter:
     else:
         sql = f"{keys}{column} = ?"
         params = (*params, clean)
-    return Filter(f"{name}:{value}", f"p.rowid IN ({sql})", params)
+    facet = (f"{kind}s", clean) if kind in ("topic", "tag") and not prefix else None
+    return Filter(f"{name}:{value}", f"p.rowid IN ({sql})", params, facet)
 
 
 def extra_filter(name: str, value: str, kind: str) -> Filter:

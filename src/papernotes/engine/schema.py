@@ -31,7 +31,7 @@ from typing import Any
 from papernotes.note import cells, normalize
 from papernotes.note.model import Paper, as_dict
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # FTS5 columns, in order (search's bm25 weights are given in this order); the body is column 8
 COLUMNS = (
@@ -39,6 +39,7 @@ COLUMNS = (
     "extra",
 )
 FACETS = ("authors", "topics", "tags")  # list fields with a table of their own
+SHELVED = ("topics", "tags")  # the facets whose notes a listing reads from shelves
 DUPLICABLE = ("alias", "arxiv")  # keys two notes may share by mistake (table dupkeys)
 
 
@@ -91,6 +92,13 @@ TABLES = (
     "CREATE TABLE dupkeys(kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(kind, value))"
     " WITHOUT ROWID",
     *_facet_tables(),
+    # the line of list (papers.line) of each note under each of its topics and tags (the
+    # folded values of those tables), in the order of a listing by title: list --topic nlp
+    # reads its 20,699 lines at 74,728 notes from here, in order (~9 ms), where papers needs
+    # 20,699 lookups and a sort (~40 ms), and its first page reads 20 rows (0.1 ms, not 17)
+    """CREATE TABLE shelves(field TEXT NOT NULL, folded TEXT NOT NULL, title_key TEXT NOT NULL,
+        id TEXT NOT NULL, paper INTEGER NOT NULL, line TEXT NOT NULL,
+        PRIMARY KEY(field, folded, title_key, id)) WITHOUT ROWID""",
     # outgoing links (related ids, then wikilinks), folded by link_keys()
     """CREATE TABLE links(paper INTEGER NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
         key TEXT NOT NULL, title_key TEXT NOT NULL, related INTEGER NOT NULL,
@@ -501,6 +509,13 @@ def insert_paper(conn: sqlite3.Connection, rows: Rows, pending: Pending) -> int:
             [(rowid, *value) for value in values],
         )
         pending.values.update((name, key) for _, _, key in values)
+        if name in SHELVED:  # two spellings of one value ("NLP", "nlp"): one row
+            conn.executemany(
+                "INSERT OR IGNORE INTO shelves(field, folded, title_key, id, paper, line) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(name, key, rows.columns[3], rows.columns[0], rowid, rows.line)
+                 for _, _, key in values],
+            )  # fmt: skip
     conn.executemany(
         "INSERT INTO links(paper, pos, target, key, title_key, related, line) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -527,11 +542,21 @@ def delete_paper(conn: sqlite3.Connection, rowid: int, pending: Pending) -> str:
     pending.keys.update((str(k), str(v)) for k, v in gone if k in DUPLICABLE)
     for table in ("links", "extras"):
         conn.execute(f"DELETE FROM {table} WHERE paper = ?", (rowid,))
+    gone_paper = conn.execute(
+        "DELETE FROM papers WHERE rowid = ? RETURNING id, title_key", (rowid,)
+    ).fetchall()
+    if not gone_paper:
+        raise IndexDamaged("a note it holds has no row in papers")
+    ((paper_id, title_key),) = gone_paper
     for name in FACETS:
         gone = conn.execute(f"DELETE FROM {name} WHERE paper = ? RETURNING folded", (rowid,))
-        pending.values.update((name, key) for (key,) in gone)
-    row = conn.execute("DELETE FROM papers WHERE rowid = ? RETURNING id", (rowid,))
-    (paper_id,) = row.fetchone()
+        keys = {key for (key,) in gone}
+        pending.values.update((name, key) for key in keys)
+        if name in SHELVED:
+            conn.executemany(
+                "DELETE FROM shelves WHERE field = ? AND folded = ? AND title_key = ? AND id = ?",
+                [(name, key, title_key, paper_id) for key in keys],
+            )
     return str(paper_id)
 
 

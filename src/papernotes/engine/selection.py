@@ -156,9 +156,32 @@ def _select(
         order = _ORDER[sort]
     else:
         order = f"p.{sort} IS NULL, p.{sort}{' DESC' if reverse else ''}, {_ORDER['title']}"
-    where, params = condition(kb, selection or Selection())
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    shelf = _shelf(kb, selection, sort) if selection is not None else None
+    if shelf is not None:  # the rows of papers p that a shelf holds, already in title order
+        rows = "SELECT paper AS rowid, line, title_key, id FROM shelves WHERE field = ? AND "
+        rows += "folded = ?"
+        return f"SELECT {column} FROM ({rows}) p ORDER BY {order}{page}", shelf
+    where, params = condition(kb, selection or Selection())
     return f"SELECT {column} FROM papers p WHERE {where} ORDER BY {order}{page}", params
+
+
+def _shelf(kb: KnowledgeBase, selection: Selection, sort: str) -> tuple[str, str] | None:
+    """(field, folded value) of the index's shelf that holds what ``selection`` chooses, in
+    title order: for one topic or tag and nothing else, sorted by title (either way). None
+    for a tag with tags nested under it (``llm`` and ``llm/rlhf``: two shelves)."""
+    if sort != "title" or selection.query.strip():
+        return None
+    nodes = selection.nodes()
+    facet = getattr(nodes[0], "facet", None) if len(nodes) == 1 else None
+    if facet is None:
+        return None
+    field, key = facet
+    if field == "tags":  # "0" follows "/": the tags nested under this one
+        nested = "SELECT 1 FROM tags WHERE folded > ? AND folded < ? LIMIT 1"
+        if _exists(kb, nested, (key + "/", key + "0")):
+            return None
+    return field, key
 
 
 def count(kb: KnowledgeBase, selection: Selection | None = None) -> int:
