@@ -173,6 +173,12 @@ NAMED_DAMAGE: dict[str, Damage] = {
     "line-a-blob": _of_last("UPDATE papers SET line = X'37' WHERE rowid = {rowid}"),
     "line-a-number": _of_last("UPDATE papers SET line = 7 WHERE rowid = {rowid}"),
     "key-paper-not-a-number": _sql("UPDATE keys SET paper = 'x' WHERE kind = 'file'"),
+    # the shelf that list --tag t5 reads
+    "shelf-line-invalid-utf8": _sql(
+        f"UPDATE shelves SET line = line || {BAD_UTF8} WHERE field = 'tags' AND folded = 't5'"
+    ),
+    "shelf-line-a-blob": _sql("UPDATE shelves SET line = X'37' WHERE folded = 't5'"),
+    "shelf-paper-not-a-number": _sql("UPDATE shelves SET paper = 'x' WHERE folded = 't5'"),
     "file-size-not-a-number": _sql("UPDATE files SET size = 'x' WHERE path = 'n0007.md'"),
     "generation-not-a-number": _sql("UPDATE meta SET value = 'x' WHERE key = 'generation'"),
     # the FTS5 tables behind the vocabulary
@@ -219,6 +225,7 @@ COMMANDS = [
     ("search", "uniqeu299"),  # a typo: the vocabulary is read
     ("list", "--format", "json"),
     ("list", "--tag", "t5"),
+    ("list", "--tag", "t5", "--format", "ids"),
     ("show", LAST),
     ("related", LAST),
     ("tags",),
