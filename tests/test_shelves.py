@@ -22,7 +22,8 @@ from papernotes.engine.selection import Listing, Selection
 # titles that tie once folded ("Alpha", "alpha!") so that the id decides
 TOPICS = ["NLP", "nlp", "Café", "cafe", "vision"]
 TAGS = ["llm", "#LLM", "llm/rlhf", "rl", "rlhf", "dpo"]
-TITLES = ["Alpha", "alpha!", "Beta", "Zeta", "Émile", "emile"]
+# (and a title too long for a shelf to hold the line: it is read from papers)
+TITLES = ["Alpha", "alpha!", "Beta", "Zeta", "Émile", "emile", "Long " * 120]
 
 NOTE = st.fixed_dictionaries(
     {

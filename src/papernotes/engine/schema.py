@@ -31,7 +31,7 @@ from typing import Any
 from papernotes.note import cells, normalize
 from papernotes.note.model import Paper, as_dict
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 # FTS5 columns, in order (search's bm25 weights are given in this order); the body is column 8
 COLUMNS = (
@@ -40,6 +40,10 @@ COLUMNS = (
 )
 FACETS = ("authors", "topics", "tags")  # list fields with a table of their own
 SHELVED = ("topics", "tags")  # the facets whose notes a listing reads from shelves
+# a shelf row holds the note's line up to this length (else NULL: the line is read from
+# papers): a note's line grows with its topics and tags, and it is kept once per value, so an
+# unbounded copy would be quadratic (100,000 tags: a 1 MB line 100,000 times)
+SHELF_LINE = 512
 DUPLICABLE = ("alias", "arxiv")  # keys two notes may share by mistake (table dupkeys)
 
 
@@ -92,12 +96,13 @@ TABLES = (
     "CREATE TABLE dupkeys(kind TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY(kind, value))"
     " WITHOUT ROWID",
     *_facet_tables(),
-    # the line of list (papers.line) of each note under each of its topics and tags (the
-    # folded values of those tables), in the order of a listing by title: list --topic nlp
-    # reads its 20,699 lines at 74,728 notes from here, in order (~9 ms), where papers needs
-    # 20,699 lookups and a sort (~40 ms), and its first page reads 20 rows (0.1 ms, not 17)
+    # each note under each of its topics and tags (the folded values of those tables), in the
+    # order of a listing by title, with its line of list (papers.line; NULL when longer than
+    # SHELF_LINE): list --topic nlp reads its 20,699 lines at 74,728 notes from here, in
+    # order (~9 ms), where papers needs 20,699 lookups and a sort (~40 ms), and its first
+    # page reads 20 rows (0.1 ms, not 17)
     """CREATE TABLE shelves(field TEXT NOT NULL, folded TEXT NOT NULL, title_key TEXT NOT NULL,
-        id TEXT NOT NULL, paper INTEGER NOT NULL, line TEXT NOT NULL,
+        id TEXT NOT NULL, paper INTEGER NOT NULL, line TEXT,
         PRIMARY KEY(field, folded, title_key, id)) WITHOUT ROWID""",
     # outgoing links (related ids, then wikilinks), folded by link_keys()
     """CREATE TABLE links(paper INTEGER NOT NULL, pos INTEGER NOT NULL, target TEXT NOT NULL,
@@ -510,10 +515,11 @@ def insert_paper(conn: sqlite3.Connection, rows: Rows, pending: Pending) -> int:
         )
         pending.values.update((name, key) for _, _, key in values)
         if name in SHELVED:  # two spellings of one value ("NLP", "nlp"): one row
+            line = rows.line if len(rows.line) <= SHELF_LINE else None
             conn.executemany(
                 "INSERT OR IGNORE INTO shelves(field, folded, title_key, id, paper, line) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(name, key, rows.columns[3], rows.columns[0], rowid, rows.line)
+                [(name, key, rows.columns[3], rows.columns[0], rowid, line)
                  for _, _, key in values],
             )  # fmt: skip
     conn.executemany(

@@ -159,8 +159,9 @@ def _select(
     page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
     shelf = _shelf(kb, selection, sort) if selection is not None else None
     if shelf is not None:  # the rows of papers p that a shelf holds, already in title order
-        rows = "SELECT paper AS rowid, line, title_key, id FROM shelves WHERE field = ? AND "
-        rows += "folded = ?"
+        line = "coalesce(line, (SELECT line FROM papers WHERE rowid = paper))"  # SHELF_LINE
+        rows = f"SELECT paper AS rowid, {line} AS line, title_key, id FROM shelves "
+        rows += "WHERE field = ? AND folded = ?"
         return f"SELECT {column} FROM ({rows}) p ORDER BY {order}{page}", shelf
     where, params = condition(kb, selection or Selection())
     return f"SELECT {column} FROM papers p WHERE {where} ORDER BY {order}{page}", params
