@@ -149,12 +149,18 @@ def _exact_filter(name: str, value: str) -> Filter:
         params = (*params, clean, clean + "\U0010ffff")
     elif kind == "tag":  # the tag itself, or one nested under it (llm -> llm/rlhf)
         sql = f"{keys}{column} = ? UNION ALL {keys}{column} > ? AND {column} < ?"
-        params = (*params, clean, *params, clean + "/", clean + "0")  # "0" follows "/"
+        params = (*params, clean, *params, *nested_tags(clean))
     else:
         sql = f"{keys}{column} = ?"
         params = (*params, clean)
     facet = (f"{kind}s", clean) if kind in ("topic", "tag") and not prefix else None
     return Filter(f"{name}:{value}", f"p.rowid IN ({sql})", params, facet)
+
+
+def nested_tags(folded: str) -> tuple[str, str]:
+    """The bounds, both excluded, of the folded tags nested under ``folded`` (``llm/rlhf``
+    under ``llm``): "0" follows "/"."""
+    return folded + "/", folded + "0"
 
 
 def extra_filter(name: str, value: str, kind: str) -> Filter:

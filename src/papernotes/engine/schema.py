@@ -99,8 +99,8 @@ TABLES = (
     # each note under each of its topics and tags (the folded values of those tables), in the
     # order of a listing by title, with its line of list (papers.line; NULL when longer than
     # SHELF_LINE): list --topic nlp reads its 20,699 lines at 74,728 notes from here, in
-    # order (~9 ms), where papers needs 20,699 lookups and a sort (~40 ms), and its first
-    # page reads 20 rows (0.1 ms, not 17)
+    # order (~9 ms of SQL), where papers needs 20,699 lookups and a sort (~40 ms), and its
+    # first page reads 20 rows (0.1 ms, not 17)
     """CREATE TABLE shelves(field TEXT NOT NULL, folded TEXT NOT NULL, title_key TEXT NOT NULL,
         id TEXT NOT NULL, paper INTEGER NOT NULL, line TEXT,
         PRIMARY KEY(field, folded, title_key, id)) WITHOUT ROWID""",

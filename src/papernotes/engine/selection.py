@@ -173,15 +173,15 @@ def _shelf(kb: KnowledgeBase, selection: Selection, sort: str) -> tuple[str, str
     for a tag with tags nested under it (``llm`` and ``llm/rlhf``: two shelves)."""
     if sort != "title" or selection.query.strip():
         return None
+    from papernotes.engine.filters import Filter, nested_tags
+
     nodes = selection.nodes()
-    facet = getattr(nodes[0], "facet", None) if len(nodes) == 1 else None
-    if facet is None:
+    if len(nodes) != 1 or not isinstance(nodes[0], Filter) or nodes[0].facet is None:
         return None
-    field, key = facet
-    if field == "tags":  # "0" follows "/": the tags nested under this one
-        nested = "SELECT 1 FROM tags WHERE folded > ? AND folded < ? LIMIT 1"
-        if _exists(kb, nested, (key + "/", key + "0")):
-            return None
+    field, key = nodes[0].facet
+    nested = "SELECT 1 FROM tags WHERE folded > ? AND folded < ? LIMIT 1"
+    if field == "tags" and _exists(kb, nested, nested_tags(key)):
+        return None
     return field, key
 
 
