@@ -58,7 +58,8 @@ def test_readme_install_and_test_commands_are_what_ci_runs() -> None:
 
 def test_the_lock_pins_every_direct_dependency() -> None:
     """Everything pyproject.toml asks for (the dev tools too) is pinned, with hashes, in
-    requirements.txt and pylock.toml, which hold exactly uv.lock's versions."""
+    requirements.txt and pylock.toml, which hold exactly uv.lock's versions; constraints.txt
+    holds them without hashes, requirements/core.txt the command's own dependencies."""
     import tomllib
 
     root = README.parent
@@ -100,6 +101,18 @@ def test_the_lock_pins_every_direct_dependency() -> None:
         if file is not None
     ]
     assert files and all(file["hashes"]["sha256"] for file in files)
+    # constraints.txt: the same pins, without hashes (pip's constraints for one's own env)
+    constraints = (root / "constraints.txt").read_text(encoding="utf-8")
+    assert sorted(re.findall(r"^([a-z0-9][a-z0-9._-]*)==([^\s;]+)", constraints, re.M)) == locked
+    # requirements/core.txt: the locked versions of the command's own dependencies, hashed
+    core = (root / "requirements" / "core.txt").read_text(encoding="utf-8")
+    core_pins = re.findall(r"^([a-z0-9][a-z0-9._-]*)==([^\s;]+) \\$", core, re.M)
+    core_names = {
+        re.split(r"[<>=!~\[; ]", w, maxsplit=1)[0].lower() for w in project["dependencies"]
+    }
+    assert set(core_pins) <= set(locked)
+    assert core_names <= {name for name, _ in core_pins}
+    assert not {"mcp", "pytest", "numpy", "watchfiles"} & {name for name, _ in core_pins}
 
 
 def test_every_imported_package_is_declared() -> None:
