@@ -15,7 +15,7 @@ from kbfactory import make_kb, run
 from papernotes.disk.store import open_store
 from papernotes.engine import links, neighbours
 from papernotes.engine.kb import KnowledgeBase, open_kb
-from papernotes.engine.related import document, tokens, vocabulary
+from papernotes.engine.related import document, tokens
 from papernotes.note.model import Paper
 
 
@@ -141,16 +141,24 @@ def test_links_resolve_through_the_index(tmp_path: Path) -> None:
 
 
 def test_word_counts_follow_every_change(notes: Path) -> None:
-    """The document frequencies ``related`` weighs words by are kept in the index as notes are
-    added, changed and deleted: always what counting the notes' words gives."""
+    """The words ``related`` compares notes by, and the document frequencies it weighs them
+    by, are kept in the index as notes are added, changed and deleted: always what cutting
+    the notes into words gives."""
     from collections import Counter
 
-    from papernotes.engine.schema import note_words
+    from papernotes.engine.schema import terms_of
 
     def counted() -> tuple[dict[str, int], dict[str, int]]:
         kb = open_kb(open_store(notes))
         stored = dict(kb.index.conn.execute("SELECT term, docs FROM words"))
-        return stored, dict(Counter(w for p in kb.papers() for w in note_words(p)))
+        papers = kb.papers()
+        kept = dict(
+            kb.index.conn.execute(
+                "SELECT p.id, t.counts FROM papers p JOIN terms t ON t.rowid = p.rowid"
+            )
+        )
+        assert {p.id: terms_of(kept[p.id]) for p in papers} == {p.id: document(p) for p in papers}
+        return stored, dict(Counter(w for p in papers for w in document(p)))
 
     stored, expected = counted()
     assert stored == expected and stored["preference"] >= 2
@@ -171,15 +179,6 @@ _TEXTS = st.lists(_PIECES, max_size=25).map(" ".join)
 
 @given(_TEXTS, st.lists(_TEXTS, max_size=2), _TEXTS, _TEXTS)
 @settings(max_examples=examples(300))
-def test_vocabulary_is_the_distinct_words_of_the_document(
-    title: str, aliases: list[str], abstract: str, body: str
-) -> None:
-    paper = Paper(id="x", title=title, aliases=tuple(aliases), abstract=abstract, body=body)
-    assert vocabulary(paper) == set(document(paper))
-
-
-@given(_TEXTS, st.lists(_TEXTS, max_size=2), _TEXTS, _TEXTS)
-@settings(max_examples=examples(300))
 def test_the_document_counts_every_word_the_way_tokens_cuts_them(
     title: str, aliases: list[str], abstract: str, body: str
 ) -> None:
@@ -196,3 +195,58 @@ def test_the_document_counts_every_word_the_way_tokens_cuts_them(
     expected.update(tokens(abstract))
     expected.update(tokens(body))
     assert document(paper) == expected
+
+
+@given(_TEXTS, st.lists(_TEXTS, max_size=2), _TEXTS, _TEXTS)
+@settings(max_examples=examples(300))
+def test_a_note_s_words_read_back_as_they_were_counted(
+    title: str, aliases: list[str], abstract: str, body: str
+) -> None:
+    """``terms`` keeps what :func:`document` counted, and gives it back unchanged."""
+    from papernotes.engine.schema import terms_of, terms_text
+
+    counts = document(
+        Paper(id="x", title=title, aliases=tuple(aliases), abstract=abstract, body=body)
+    )
+    assert terms_of(terms_text(counts)) == counts
+
+
+TERMS_DAMAGE = {
+    "not-text": "UPDATE terms SET counts = X'37'",
+    "invalid-utf8": "UPDATE terms SET counts = counts || CAST(X'FF' AS TEXT)",
+    "odd": "UPDATE terms SET counts = counts || ' x'",
+    "count-not-a-number": "UPDATE terms SET counts = 'preference x'",
+    "count-zero": "UPDATE terms SET counts = 'preference 0'",
+    "rows-missing": "DELETE FROM terms",
+}
+
+
+@pytest.mark.parametrize("change", [False, True])
+@pytest.mark.parametrize("damage", list(TERMS_DAMAGE))
+def test_damaged_stored_words_heal(notes: Path, damage: str, change: bool) -> None:
+    """The words kept for each note are validated as they are read: ``related`` (which reads
+    them for its candidates) and a refresh that removes a note (which takes its words out of
+    the counts) rebuild the index and answer as if nothing had happened."""
+    import sqlite3
+
+    from papernotes.engine.index import index_location
+
+    before = run(notes, "related", "dpo")
+    assert before.exit_code == 0 and "kto" in before.stdout
+    location = index_location(open_store(notes))
+    assert location is not None
+    with sqlite3.connect(location) as conn:
+        conn.execute(TERMS_DAMAGE[damage])
+    conn.close()
+    if change:
+        (notes / "flame.md").unlink()
+    after = run(notes, "related", "dpo")
+    assert after.stderr.startswith("the search index was damaged") or "rebuilding" in after.stderr
+    again = run(notes, "related", "dpo")
+    assert again.stderr == "" and again.stdout == after.stdout
+    if change:  # what a new index answers
+        assert "flame" in before.stdout and "flame" not in after.stdout
+        assert run(notes, "index", "--rebuild").exit_code == 0
+        assert run(notes, "related", "dpo").stdout == after.stdout
+    else:
+        assert after.stdout == before.stdout

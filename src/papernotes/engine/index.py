@@ -37,7 +37,8 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,7 @@ from papernotes.engine.schema import (
     TABLES,
     json_of,
     paper_of,
+    terms_of,
 )
 from papernotes.engine.sqlerrors import brief, is_damage, is_unwritable, transient
 from papernotes.errors import ConfigError, Diagnostic, IndexFailure
@@ -483,14 +485,37 @@ class Index:
         return {_text(t): _int(n) for t, n in rows}
 
     @_healing
-    def more_like(self, words: Sequence[str], limit: int) -> list[int]:
-        """Rowids of the notes that best match any of ``words`` (BM25), best first."""
-        if not words:
-            return []
-        expr = " OR ".join(fts_string(w) for w in words)
+    def terms(self, paper_ids: Sequence[str]) -> dict[str, Counter[str]]:
+        """The words of these notes with their counts (:func:`.related.document`, as kept
+        when each was indexed), by id; an id of no indexed note is left out. A note without
+        them means damage."""
         rows = self.conn.execute(
-            "SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts), rowid LIMIT ?",
-            (expr, limit),
+            "SELECT p.id, t.counts FROM papers p LEFT JOIN terms t ON t.rowid = p.rowid "
+            "WHERE p.id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(paper_ids))),),
+        )
+        return {_text(paper_id): terms_of(counts) for paper_id, counts in rows}
+
+    @_healing
+    def more_like(self, weights: Mapping[str, float], limit: int) -> list[int]:
+        """Rowids of the notes that hold the most of the words of ``weights``, by the sum of
+        the weights of those they hold (each word counts once, however often it occurs), best
+        first, ties by rowid. Each word is matched alone, so FTS5 only reads its list of notes:
+        at 74,728 notes, 30 words in ~25,000 notes take ~18 ms this way, against ~42 ms ranked
+        by ``bm25()`` (computed for every note that matches), and the notes found are as
+        good (bench/related_fidelity.py)."""
+        if not weights:
+            return []
+        words = sorted(weights)
+        each = " UNION ALL ".join(
+            ["SELECT rowid, ? AS weight FROM fts WHERE fts MATCH ?"] * len(words)
+        )
+        # whole millionths: a sum of integers does not depend on the order it is taken in, so
+        # equal sums tie (and fall to the rowid) however SQLite groups the rows
+        params = [x for w in words for x in (round(weights[w] * 1e6), fts_string(w))]
+        rows = self.conn.execute(
+            f"SELECT rowid FROM ({each}) GROUP BY rowid ORDER BY sum(weight) DESC, rowid LIMIT ?",
+            (*params, limit),
         )
         return [_int(r) for (r,) in rows]
 

@@ -1,8 +1,9 @@
 """A note's links, backlinks and similar notes, answered from the index.
 
-Links and backlinks resolve by the one rule of :mod:`papernotes.engine.links`. Similar notes are the
-best BM25 matches of a note's most distinctive words, plus the notes it links to or from,
-ranked by :func:`papernotes.engine.related.rank` with document frequencies from the index."""
+Links and backlinks resolve by the one rule of :mod:`papernotes.engine.links`. Similar notes are
+the notes that hold the most of a note's most distinctive words (weighed by TF-IDF), plus the
+notes it links to or from, ranked by :func:`papernotes.engine.related.rank` with document
+frequencies from the index."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from papernotes.engine.kb import KnowledgeBase
 
 TOP_WORDS = 30  # the target's most distinctive words, searched for candidates
-CANDIDATES = 50  # the best BM25 matches of those words, then ranked
+CANDIDATES = 50  # the notes that hold the most of those words, then ranked
 # words in more notes than this share (and more than COMMON_MIN notes) are not searched for
 # candidates (they still count in the score): at 75,000 notes, "video" or "long" (7,000
 # notes each) made the candidate search 2-5 times slower and pulled in generic notes
@@ -35,13 +36,17 @@ def similar(
     mine = vocabulary.vector(words)
     common = max(vocabulary.notes * COMMON_SHARE, COMMON_MIN)
     distinctive = [w for w in sorted(mine, key=lambda w: (-mine[w], w)) if df[w] <= common]
-    top = distinctive[:TOP_WORDS]
-    found = kb.index.papers(kb.index.more_like(top, CANDIDATES))
+    found = kb.index.papers(
+        kb.index.more_like({w: mine[w] for w in distinctive[:TOP_WORDS]}, CANDIDATES),
+        body=False,
+    )
     linked = {p.id for _, p in links.outgoing(kb, paper) if p is not None}
     linked |= {p.id for p in (links.backlinks(kb, paper) if linking is None else linking)}
-    more = kb.get_many(sorted(linked - {p.id for p in found}))
+    more = kb.get_many(sorted(linked - {p.id for p in found}), body=False)
     candidates = [c for c in (*found, *more) if c.id != paper.id]
-    documents = {paper.id: words, **{c.id: document(c) for c in candidates}}
+    # the candidates' words as counted when they were indexed: cutting their texts again
+    # took ~15 ms of ~60
+    documents = {**kb.index.terms([c.id for c in candidates]), paper.id: words}
     all_words = set().union(*documents.values())
     vocabulary = Vocabulary(vocabulary.notes, kb.index.document_frequencies(all_words))
     link_targets = links.targets(kb, [paper.id, *(c.id for c in candidates)])
