@@ -181,6 +181,8 @@ NAMED_DAMAGE: dict[str, Damage] = {
     "shelf-paper-not-a-number": _sql("UPDATE shelves SET paper = 'x' WHERE folded = 't5'"),
     "file-size-not-a-number": _sql("UPDATE files SET size = 'x' WHERE path = 'n0007.md'"),
     "generation-not-a-number": _sql("UPDATE meta SET value = 'x' WHERE key = 'generation'"),
+    "note-count-not-a-number": _sql("UPDATE meta SET value = '7x' WHERE key = 'notes'"),
+    "note-count-missing": _sql("DELETE FROM meta WHERE key = 'notes'"),
     # the FTS5 tables behind the vocabulary
     "fts-blocks-scribbled": _blocks(1),
     "fts-blocks-scribbled-2": _blocks(2),

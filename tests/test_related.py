@@ -141,9 +141,9 @@ def test_links_resolve_through_the_index(tmp_path: Path) -> None:
 
 
 def test_word_counts_follow_every_change(notes: Path) -> None:
-    """The words ``related`` compares notes by, and the document frequencies it weighs them
-    by, are kept in the index as notes are added, changed and deleted: always what cutting
-    the notes into words gives."""
+    """The words ``related`` compares notes by, the document frequencies it weighs them by
+    and the number of notes are kept in the index as notes are added, changed and deleted:
+    always what cutting the notes into words, and counting them, gives."""
     from collections import Counter
 
     from papernotes.engine.schema import terms_of
@@ -158,6 +158,7 @@ def test_word_counts_follow_every_change(notes: Path) -> None:
             )
         )
         assert {p.id: terms_of(kept[p.id]) for p in papers} == {p.id: document(p) for p in papers}
+        assert kb.index.count() == len(papers)  # as meta keeps it
         return stored, dict(Counter(w for p in papers for w in document(p)))
 
     stored, expected = counted()

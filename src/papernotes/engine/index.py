@@ -328,8 +328,13 @@ class Index:
 
     @_healing
     def count(self) -> int:
-        """Indexed notes."""
-        return _int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+        """Indexed notes: kept in meta by every write (``SELECT count(*)`` reads an index of
+        75,000 ids, ~3 ms)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'notes'").fetchone()
+        text = _text(row[0]) if row is not None else ""
+        if not (text.isascii() and text.isdigit()):
+            raise IndexDamaged("the index does not count its notes")
+        return int(text)
 
     @_healing
     def papers(self, rowids: Sequence[int], body: bool = True) -> list[Paper]:
@@ -721,6 +726,7 @@ def _create(conn: sqlite3.Connection, store: Store) -> None:
             ("rows", str(ROW_FORMAT)),
             ("root", root_text(store.root)),
             ("generation", str(start)),
+            ("notes", "0"),  # kept by schema.flush
         ],
     )
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")

@@ -291,6 +291,7 @@ class Pending:
     row a word and a note, or a count a value and a note, would double a build's time."""
 
     words: Counter[str] = field(default_factory=Counter)  # notes added minus removed, a word
+    notes: int = 0  # notes added minus removed (meta's notes)
     values: set[tuple[str, str]] = field(default_factory=set)  # (list field, folded value)
     keys: set[tuple[str, str]] = field(default_factory=set)  # (kind, value) of DUPLICABLE
     # a refresh of many notes: runs is rewritten whole at its end (write_runs), not a batch at
@@ -302,7 +303,16 @@ class Pending:
 
 
 def flush(conn: sqlite3.Connection, pending: Pending) -> None:
-    """Write what ``pending`` holds into ``words``, ``counts`` and ``dupkeys``; clears it."""
+    """Write what ``pending`` holds into ``words``, ``counts``, ``dupkeys`` and meta's
+    ``notes``; clears it."""
+    if pending.notes:
+        added = conn.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + ? AS TEXT) WHERE key = 'notes'",
+            (pending.notes,),
+        )
+        if added.rowcount != 1:
+            raise IndexDamaged("the index does not count its notes")
+        pending.notes = 0
     rows = [(term, n) for term, n in pending.words.items() if n]
     pending.words.clear()
     if rows:
@@ -553,6 +563,7 @@ def insert_paper(conn: sqlite3.Connection, rows: Rows, pending: Pending) -> int:
     )
     conn.execute("INSERT INTO terms(rowid, counts) VALUES (?, ?)", (rowid, terms_text(rows.terms)))
     pending.words.update(rows.terms.keys())
+    pending.notes += 1
     return rowid
 
 
@@ -563,6 +574,7 @@ def delete_paper(conn: sqlite3.Connection, rowid: int, pending: Pending) -> str:
     if not terms:
         raise IndexDamaged("a note it holds has no words")
     pending.words.subtract(terms_of(terms[0][0]).keys())
+    pending.notes -= 1
     conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
     if conn.execute("DELETE FROM records WHERE rowid = ?", (rowid,)).rowcount != 1:
         raise IndexDamaged("a note it holds has no record")
