@@ -251,3 +251,30 @@ def test_damaged_stored_words_heal(notes: Path, damage: str, change: bool) -> No
         assert run(notes, "related", "dpo").stdout == after.stdout
     else:
         assert after.stdout == before.stdout
+
+
+@pytest.mark.parametrize("stored", ["'7x'", "'-1'", "X'37'", None])
+def test_a_damaged_note_count_heals_before_a_write_uses_it(notes: Path, stored: str | None) -> None:
+    """The number of notes (the N of every idf) is kept in meta by each write: a write that
+    finds it damaged rebuilds the index instead of adding to a wrong number."""
+    import sqlite3
+
+    from papernotes.engine.index import index_location
+
+    before = run(notes, "related", "dpo")
+    location = index_location(open_store(notes))
+    assert location is not None
+    with sqlite3.connect(location) as conn:
+        if stored is None:
+            conn.execute("DELETE FROM meta WHERE key = 'notes'")
+        else:
+            conn.execute(f"UPDATE meta SET value = {stored} WHERE key = 'notes'")
+    conn.close()
+    (notes / "new.md").write_text("---\ntitle: Unrelated\n---\nGardening.\n", "utf-8")
+    after = run(notes, "related", "dpo")
+    assert after.stderr.startswith("the search index was damaged"), after.stderr
+    kb = open_kb(open_store(notes))
+    assert kb.index.count() == len(kb.papers()) == 6
+    kb.index.close()
+    assert run(notes, "index", "--rebuild").exit_code == 0  # what a new index answers
+    assert run(notes, "related", "dpo").stdout == after.stdout != before.stdout

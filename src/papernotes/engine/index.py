@@ -64,6 +64,7 @@ from papernotes.engine.schema import (
     SHADOWS,
     TABLES,
     json_of,
+    note_count,
     paper_of,
     terms_of,
 )
@@ -328,13 +329,8 @@ class Index:
 
     @_healing
     def count(self) -> int:
-        """Indexed notes: kept in meta by every write (``SELECT count(*)`` reads an index of
-        75,000 ids, ~3 ms)."""
-        row = self.conn.execute("SELECT value FROM meta WHERE key = 'notes'").fetchone()
-        text = _text(row[0]) if row is not None else ""
-        if not (text.isascii() and text.isdigit()):
-            raise IndexDamaged("the index does not count its notes")
-        return int(text)
+        """Indexed notes (:func:`.schema.note_count`)."""
+        return note_count(self.conn)
 
     @_healing
     def papers(self, rowids: Sequence[int], body: bool = True) -> list[Paper]:
