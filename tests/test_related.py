@@ -278,3 +278,39 @@ def test_a_damaged_note_count_heals_before_a_write_uses_it(notes: Path, stored: 
     kb.index.close()
     assert run(notes, "index", "--rebuild").exit_code == 0  # what a new index answers
     assert run(notes, "related", "dpo").stdout == after.stdout != before.stdout
+
+
+_POOL_WORDS = ["alpha", "beta", "gamma", "delta", "omega"]
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(_POOL_WORDS), max_size=4), min_size=1, max_size=8),
+    st.dictionaries(
+        st.sampled_from(_POOL_WORDS), st.sampled_from([0.1, 0.25, 0.3, 0.5, 0.75]), max_size=5
+    ),
+    st.integers(min_value=1, max_value=6),
+)
+@settings(max_examples=examples(60), deadline=None)
+def test_the_candidates_are_the_notes_whose_words_weigh_most(
+    bodies: list[list[str]], weights: dict[str, float], limit: int
+) -> None:
+    """``more_like``: the notes holding any of the words, by the sum of the weights of those
+    they hold (each word once), best first, equal sums by rowid; at most ``limit``."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        notes = Path(folder) / "notes"
+        notes.mkdir()
+        for n, words in enumerate(bodies):  # each word twice: a count does not add
+            text = f"---\ntitle: Note {n}\n---\n{' '.join(words * 2)}\n"
+            (notes / f"n{n}.md").write_text(text, "utf-8")
+        kb = open_kb(open_store(notes))
+        rowid = dict(kb.index.conn.execute("SELECT id, rowid FROM papers"))
+        sums = {
+            rowid[f"n{n}"]: sum(round(weights[w] * 1e6) for w in set(words) & weights.keys())
+            for n, words in enumerate(bodies)
+            if set(words) & weights.keys()
+        }
+        expected = sorted(sums, key=lambda r: (-sums[r], r))[:limit]
+        assert kb.index.more_like(weights, limit) == expected
+        kb.index.close()
