@@ -17,6 +17,7 @@ from papernotes.engine import links, neighbours
 from papernotes.engine.kb import KnowledgeBase, open_kb
 from papernotes.engine.related import document, tokens
 from papernotes.note.model import Paper
+from test_reliability_index import location
 
 
 @pytest.fixture
@@ -212,6 +213,16 @@ def test_a_note_s_words_read_back_as_they_were_counted(
     assert terms_of(terms_text(counts)) == counts
 
 
+def _damage(notes: Path, sql: str) -> None:
+    """Run ``sql`` on the index of ``notes``, as damage would leave it."""
+    import sqlite3
+
+    conn = sqlite3.connect(location(notes))
+    with conn:
+        conn.execute(sql)
+    conn.close()
+
+
 TERMS_DAMAGE = {
     "not-text": "UPDATE terms SET counts = X'37'",
     "invalid-utf8": "UPDATE terms SET counts = counts || CAST(X'FF' AS TEXT)",
@@ -228,17 +239,9 @@ def test_damaged_stored_words_heal(notes: Path, damage: str, change: bool) -> No
     """The words kept for each note are validated as they are read: ``related`` (which reads
     them for its candidates) and a refresh that removes a note (which takes its words out of
     the counts) rebuild the index and answer as if nothing had happened."""
-    import sqlite3
-
-    from papernotes.engine.index import index_location
-
     before = run(notes, "related", "dpo")
     assert before.exit_code == 0 and "kto" in before.stdout
-    location = index_location(open_store(notes))
-    assert location is not None
-    with sqlite3.connect(location) as conn:
-        conn.execute(TERMS_DAMAGE[damage])
-    conn.close()
+    _damage(notes, TERMS_DAMAGE[damage])
     if change:
         (notes / "flame.md").unlink()
     after = run(notes, "related", "dpo")
@@ -257,19 +260,13 @@ def test_damaged_stored_words_heal(notes: Path, damage: str, change: bool) -> No
 def test_a_damaged_note_count_heals_before_a_write_uses_it(notes: Path, stored: str | None) -> None:
     """The number of notes (the N of every idf) is kept in meta by each write: a write that
     finds it damaged rebuilds the index instead of adding to a wrong number."""
-    import sqlite3
-
-    from papernotes.engine.index import index_location
-
     before = run(notes, "related", "dpo")
-    location = index_location(open_store(notes))
-    assert location is not None
-    with sqlite3.connect(location) as conn:
-        if stored is None:
-            conn.execute("DELETE FROM meta WHERE key = 'notes'")
-        else:
-            conn.execute(f"UPDATE meta SET value = {stored} WHERE key = 'notes'")
-    conn.close()
+    _damage(
+        notes,
+        "DELETE FROM meta WHERE key = 'notes'"
+        if stored is None
+        else f"UPDATE meta SET value = {stored} WHERE key = 'notes'",
+    )
     (notes / "new.md").write_text("---\ntitle: Unrelated\n---\nGardening.\n", "utf-8")
     after = run(notes, "related", "dpo")
     assert after.stderr.startswith("the search index was damaged"), after.stderr
