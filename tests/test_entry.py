@@ -53,6 +53,35 @@ def test_parser_imports_pyyaml_only_when_a_note_is_parsed() -> None:
     assert result.stdout.split() == ["False", "True"]
 
 
+@pytest.mark.parametrize("data", [b"", b"abc", "é/notes".encode() * 40])
+def test_digests_are_hashlib_s(data: bytes) -> None:
+    import hashlib
+
+    from papernotes.disk import digest
+
+    assert digest.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+    got = digest.blake2b(data, digest_size=8).hexdigest()
+    assert got == hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+def test_a_command_does_not_load_openssl(tmp_path: Path) -> None:
+    # hashlib loads OpenSSL (5-9 ms) to hash the notes folder's name: digest.py does without
+    notes = make_kb(tmp_path)
+    code = (
+        "import sys; from papernotes.__main__ import main;"
+        f"sys.argv = ['papernotes', '--notes-dir', {str(notes)!r}, 'list'];"
+        "import atexit; atexit.register(lambda: print('_hashlib' in sys.modules, "
+        "file=sys.stderr));"
+        "sys.settrace(lambda *a: None); main()"  # a tracer: the usual exit, atexit runs
+    )
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "False"
+
+
 class _Exited(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(status)

@@ -48,10 +48,7 @@ class Scan:
         started_ns: int = 0,
         undecodable: list[str] | None = None,
     ) -> None:
-        try:  # CPython's own BLAKE2: importing hashlib loads OpenSSL first (~3 ms)
-            from _blake2 import blake2b
-        except ImportError:  # pragma: no cover - a Python built without it
-            from hashlib import blake2b
+        from papernotes.disk.digest import blake2b
 
         self._parts = parts
         self.started_ns = started_ns

@@ -60,12 +60,11 @@ def _open_folder(root: Path) -> int:
 
 
 def _open_cache_lock(root: Path) -> int:
-    import hashlib
-
+    from papernotes.disk.digest import sha256
     from papernotes.disk.store import cache_home
 
     real = os.path.realpath(root)
-    digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:16]
+    digest = sha256(os.fsencode(real)).hexdigest()[:16]
     path = cache_home() / "papernotes" / "locks" / f"{Path(real).name or 'notes'}-{digest}.lock"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

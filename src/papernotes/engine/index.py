@@ -105,9 +105,9 @@ def index_location(store: Store) -> Path | None:
         if configured == ":memory:":
             return None
         return store.root / Path(configured).expanduser()
-    import hashlib
+    from papernotes.disk.digest import sha256
 
-    digest = hashlib.sha256(str(store.root).encode("utf-8", "surrogateescape")).hexdigest()
+    digest = sha256(str(store.root).encode("utf-8", "surrogateescape")).hexdigest()
     return cache_home() / "papernotes" / f"{store.root.name or 'notes'}-{digest[:16]}.sqlite"
 
 

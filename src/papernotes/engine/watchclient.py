@@ -67,10 +67,8 @@ def runtime_dir() -> str:
 def base_path(root: str | os.PathLike[str]) -> str:
     """The socket's path without ``.sock`` (the lock, log and cookies share it): one name per
     notes folder, from a hash of its real path."""
-    try:  # CPython's own BLAKE2 (hashlib loads OpenSSL first, ~3 ms)
-        from _blake2 import blake2b
-    except ImportError:  # pragma: no cover - a Python built without it
-        from hashlib import blake2b
+    from papernotes.disk.digest import blake2b
+
     real = os.fsencode(os.path.realpath(root))
     return os.path.join(runtime_dir(), blake2b(real, digest_size=8).hexdigest())
 
