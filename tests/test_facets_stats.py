@@ -19,6 +19,7 @@ from papernotes.engine.kb import open_kb
 from papernotes.engine.schema import runs_stale
 from papernotes.engine.stats import Counts, compute, facet_counts
 from papernotes.note.cells import cell as _cell
+from papernotes.note.model import STATUSES, Paper
 from papernotes.note.normalize import fold
 from papernotes.render.stats import bar, chart, stats_lines
 
@@ -363,3 +364,100 @@ def test_a_refresh_writes_the_runs_a_watcher_left(tmp_path: Path) -> None:
     kb = open_kb(open_store(notes))
     assert not runs_stale(kb.index.conn)
     assert Counts(kb, "tags").cells() == runs(expected_counts(tagged))
+
+
+def expected_stats(papers: list[Paper]) -> dict[str, object]:
+    """What ``stats --format json`` should count, worked out here from the notes' papers."""
+    from collections import Counter
+
+    status = Counter("no status" if p.status is None else p.status for p in papers)
+    years = Counter(p.year for p in papers if p.year is not None)
+    months = Counter(p.read[:7] for p in papers if p.read is not None)
+    return {
+        "notes": len(papers),
+        "by_status": {s: status[s] for s in (*STATUSES, "no status") if status[s]},
+        "by_year": {str(y): years[y] for y in sorted(years)},
+        "without_year": sum(1 for p in papers if p.year is None),
+        "without_topic": sum(1 for p in papers if not p.topics),
+        "read_by_month": {m: months[m] for m in sorted(months)},
+        "with_arxiv": sum(1 for p in papers if p.arxiv is not None),
+        "rated": sum(1 for p in papers if p.rating is not None),
+        "tags": len({fold(t).lstrip("#") for p in papers for t in p.tags}),
+        "authors": len({fold(a) for p in papers for a in p.authors}),
+    }
+
+
+_NOTE_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.sampled_from(STATUSES),
+        "year": st.integers(2019, 2021),
+        "read": st.sampled_from(["2024-01-05", "2024-01-20", "2024-02-01"]),
+        "rating": st.integers(1, 5),
+        "arxiv": st.sampled_from(["2301.00001", "2301.00002"]),
+        "topics": st.lists(st.sampled_from(["nlp", "NLP", "vision"]), min_size=1, max_size=2),
+        "tags": st.lists(st.sampled_from(["a", "A", "#b"]), min_size=1, max_size=2),
+        "authors": st.lists(st.sampled_from(["Ann Lee", "ann lee", "Bo Li"]), min_size=1),
+    },
+)
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.none() | _NOTE_FIELDS), min_size=1, max_size=8))
+@settings(max_examples=examples(30), deadline=None)
+def test_stats_follow_every_change(tmp_path_factory: pytest.TempPathFactory, steps: list) -> None:
+    """Notes written, changed and deleted, refreshed after each step: what stats counts from
+    the groups and value counts the index keeps a write at a time is what the notes say."""
+    notes = make_kb(tmp_path_factory.mktemp("kb"), {})
+    for number, fields in steps:
+        path = notes / f"n{number}.md"
+        if fields is None:
+            path.unlink(missing_ok=True)
+        else:
+            front = "".join(f"{k}: {json.dumps(v)}\n" for k, v in fields.items())
+            path.write_text(f"---\ntitle: N{number}\n{front}---\n", "utf-8")
+        kb = open_kb(open_store(notes))
+        assert kb.notices == []  # kept, not healed: a miscount is damage, and rebuilds
+        got = compute(kb).to_dict()
+        wanted = expected_stats(kb.papers())
+        assert {key: got[key] for key in wanted} == wanted
+        kb.index.close()
+
+
+_FIRST_GROUP = "key = (SELECT min(key) FROM summary)"
+STATS_DAMAGE = {
+    # every group (the write's among them), or the first (a key is unique)
+    "group-count-not-a-number": "UPDATE summary SET notes = 'x'",
+    "group-count-zero": "UPDATE summary SET notes = 0",
+    "group-count-negative": "UPDATE summary SET notes = -notes",
+    "group-not-json": f"UPDATE summary SET key = 'x' WHERE {_FIRST_GROUP}",
+    "group-short": f"UPDATE summary SET key = '[null, null]' WHERE {_FIRST_GROUP}",
+    "group-year-a-string": "UPDATE summary SET key = json_set(key, '$[1]', '2024')",
+    "group-flag-a-number": "UPDATE summary SET key = json_set(key, '$[3]', 1)",
+    "value-count-not-a-number": "UPDATE meta SET value = '7x' WHERE key = 'tags values'",
+    "value-count-missing": "DELETE FROM meta WHERE key = 'authors values'",
+}
+
+
+@pytest.mark.parametrize("damage", list(STATS_DAMAGE))
+@pytest.mark.parametrize("write", [False, True])
+def test_damaged_counts_of_stats_heal(notes: Path, damage: str, write: bool) -> None:
+    """The groups and value counts stats reads are kept by every write: stored wrong, they are
+    damage, healed before stats answers, or before a write adds to them."""
+    from test_reliability_index import location
+
+    before = json.loads(run(notes, "stats", "--format", "json").stdout)
+    conn = sqlite3.connect(location(notes))
+    with conn:
+        conn.execute(STATS_DAMAGE[damage])
+    conn.close()
+    if write:
+        (notes / "new.md").write_text("---\ntitle: New\ntags: [zz]\n---\n", "utf-8")
+        before = {**before, "notes": before["notes"] + 1, "unread": before["unread"] + 1}
+        before["by_status"]["no status"] += 1
+        before = {**before, "tags": before["tags"] + 1, "without_year": before["without_year"] + 1}
+        before["without_topic"] += 1
+    after = run(notes, "stats", "--format", "json")
+    assert after.stderr.startswith("the search index was damaged"), after.stderr
+    assert json.loads(after.stdout) == before
+    again = run(notes, "stats", "--format", "json")
+    assert again.stderr == "" and json.loads(again.stdout) == before

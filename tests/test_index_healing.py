@@ -183,6 +183,11 @@ NAMED_DAMAGE: dict[str, Damage] = {
     "generation-not-a-number": _sql("UPDATE meta SET value = 'x' WHERE key = 'generation'"),
     "note-count-not-a-number": _sql("UPDATE meta SET value = '7x' WHERE key = 'notes'"),
     "note-count-missing": _sql("DELETE FROM meta WHERE key = 'notes'"),
+    "summary-notes-not-a-number": _sql("UPDATE summary SET notes = 'x'"),
+    "summary-key-not-a-group": _sql("UPDATE summary SET key = '[1]'"),
+    "summary-key-not-json": _sql("UPDATE summary SET key = 'x'"),
+    "value-count-not-a-number": _sql("UPDATE meta SET value = '7x' WHERE key = 'tags values'"),
+    "value-count-missing": _sql("DELETE FROM meta WHERE key = 'authors values'"),
     # the FTS5 tables behind the vocabulary
     "fts-blocks-scribbled": _blocks(1),
     "fts-blocks-scribbled-2": _blocks(2),

@@ -722,7 +722,10 @@ def _create(conn: sqlite3.Connection, store: Store) -> None:
             ("rows", str(ROW_FORMAT)),
             ("root", root_text(store.root)),
             ("generation", str(start)),
-            ("notes", "0"),  # kept by schema.flush
+            ("notes", "0"),  # kept by schema.flush, as are the three below
+            ("authors values", "0"),
+            ("topics values", "0"),
+            ("tags values", "0"),
         ],
     )
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")

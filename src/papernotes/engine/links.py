@@ -182,11 +182,7 @@ def dangling(kb: KnowledgeBase) -> list[Dangling]:
     found = kb.index.read(run)
     if not found:
         return []
-    broken = {
-        link_key(PurePosixPath(d.path).stem)
-        for kind, d in kb.index.diagnostics()
-        if kind in ("error", "duplicate")
-    }
+    broken = {link_key(PurePosixPath(d.path).stem) for d in kb.problems}
     return [Dangling(p, n, t, bool(r)) for p, n, t, r, key in found if key not in broken]
 
 

@@ -10,7 +10,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from papernotes.engine.schema import runs_stale
+from papernotes.engine.schema import runs_stale, summary, value_count
 from papernotes.note.cells import cell
 from papernotes.note.model import STATUSES
 from papernotes.note.normalize import fold
@@ -159,31 +159,24 @@ def compute(kb: KnowledgeBase) -> Stats:
     """The summary of a knowledge base (with how many notes were skipped for errors)."""
 
     def run(conn: sqlite3.Connection) -> Stats:
-        # one pass over the papers, in the order of the index papers_stats (no sort): every
-        # count below is a sum over these groups
-        groups = conn.execute(
-            "SELECT status, year, read, rating, count(*), count(arxiv) FROM papers "
-            "GROUP BY status, year, read, rating"
-        ).fetchall()
-        notes = with_arxiv = rated = 0
+        # the groups every write keeps (schema.summary): every count below is a sum over them
+        notes = with_arxiv = rated = with_topic = 0
         status: Counter[str] = Counter()
         by_year: Counter[int] = Counter()
         by_month: Counter[str] = Counter()
-        for state, year, read, rating, count, arxiv in groups:
+        for (state, year, month, has_rating, has_arxiv, has_topic), count in summary(conn):
             notes += count
-            with_arxiv += arxiv
-            rated += count if rating is not None else 0
-            status["no status" if state is None else str(state)] += count
+            with_arxiv += count if has_arxiv else 0
+            rated += count if has_rating else 0
+            with_topic += count if has_topic else 0
+            status["no status" if state is None else state] += count
             if year is not None:
-                by_year[int(year)] += count
-            if read is not None:
-                by_month[str(read)[:7]] += count
+                by_year[year] += count
+            if month is not None:
+                by_month[month] += count
         years, months = list(by_year.items()), list(by_month.items())
-        # a note with a topic has one at position 0 (3 ms; NOT IN took 16)
-        (with_topic,) = conn.execute("SELECT count(*) FROM topics WHERE pos = 0").fetchone()
         without_topic = notes - with_topic
-        (tags,) = conn.execute("SELECT count(*) FROM counts WHERE field = 'tags'").fetchone()
-        (authors,) = conn.execute("SELECT count(*) FROM counts WHERE field = 'authors'").fetchone()
+        tags, authors = value_count(conn, "tags"), value_count(conn, "authors")
         return Stats(
             notes=int(notes),
             with_errors=0,
