@@ -201,15 +201,9 @@ SPELLINGS = ["NLP", "nlp", "Nlp", "Vision", "vision", "Été", "ete", "ÉTÉ", "
 SPELLINGS += ["\ud7ff", "\ud7ffa", "\ue000", "\U0010ffff", "\U0010ffffz"]
 
 
-def runs(rows: list[tuple[str, int]]) -> list[tuple[int, str]]:
-    """``rows`` as runs of one count, the values as cells, a line each."""
-    out: list[tuple[int, str]] = []
-    for value, notes in rows:
-        if out and out[-1][0] == notes:
-            out[-1] = (notes, f"{out[-1][1]}\n{_cell(value)}")
-        else:
-            out.append((notes, _cell(value)))
-    return out
+def lines(rows: list[tuple[str, int]]) -> str:
+    """``rows`` as a pipe gets them: ``notes<TAB>value as a cell``, a line each."""
+    return "".join(f"{notes}\t{_cell(value)}\n" for value, notes in rows)
 
 
 def expected_counts(notes: dict[int, list[str]]) -> list[tuple[str, int]]:
@@ -252,12 +246,14 @@ def test_counts_follow_every_change(tmp_path_factory: pytest.TempPathFactory, st
             now.pop(number, None)
         kb = open_kb(open_store(notes))
         assert facet_counts(kb, "tags") == expected_counts(now)
-        # the runs of cells the index keeps, grouped in the order of its counts_notes index
-        assert Counts(kb, "tags").cells() == runs(expected_counts(now))
+        # the lines the index keeps in runs, in the order of its counts_notes index
+        assert "".join(Counts(kb, "tags").lines()) == lines(expected_counts(now))
         for limit in (1, 2, 5):
-            assert Counts(kb, "tags", limit=limit).cells() == runs(expected_counts(now)[:limit])
+            assert "".join(Counts(kb, "tags", limit=limit).lines()) == lines(
+                expected_counts(now)[:limit]
+            )
         by_name = facet_counts(kb, "tags", "name")
-        assert Counts(kb, "tags", "name").cells() == runs(by_name)
+        assert "".join(Counts(kb, "tags", "name").lines()) == lines(by_name)
 
 
 @given(
@@ -309,7 +305,7 @@ def test_a_refresh_of_many_notes_writes_the_runs_at_its_end(
     notes = make_kb(tmp_path, {f"n{n}": note(n, tags) for n, tags in tagged.items()})
     kb = open_kb(open_store(notes))
     assert not runs_stale(kb.index.conn)
-    assert Counts(kb, "tags").cells() == runs(expected_counts(tagged))
+    assert "".join(Counts(kb, "tags").lines()) == lines(expected_counts(tagged))
     kb.index.close()
     with monkeypatch.context() as stopped:  # a refresh that never reaches its end
         stopped.setattr(indexing, "write_runs", lambda conn: None)
@@ -319,14 +315,14 @@ def test_a_refresh_of_many_notes_writes_the_runs_at_its_end(
         time.sleep(2 * indexing.RACY_NS / 1e9)  # else they are all read again next time
         kb = open_kb(open_store(notes))
         assert runs_stale(kb.index.conn)
-        assert Counts(kb, "tags").cells() == runs(expected_counts(tagged))
+        assert "".join(Counts(kb, "tags").lines()) == lines(expected_counts(tagged))
         kb.index.close()
     tagged[0] = ["Zeta"]
     (notes / "n0.md").write_text(note(0, tagged[0]), "utf-8")
     kb = open_kb(open_store(notes))  # the next refresh, of one note, writes them
     assert kb.index.report is not None and kb.index.report.changed == 1
     assert not runs_stale(kb.index.conn)
-    assert Counts(kb, "tags").cells() == runs(expected_counts(tagged))
+    assert "".join(Counts(kb, "tags").lines()) == lines(expected_counts(tagged))
     assert run(notes, "tags").stdout == "".join(
         f"{n}\t{value}\n" for value, n in expected_counts(tagged)
     )
@@ -356,14 +352,14 @@ def test_a_refresh_writes_the_runs_a_watcher_left(tmp_path: Path) -> None:
     conn.close()
     kb = open_kb(open_store(notes))
     assert runs_stale(kb.index.conn)
-    assert Counts(kb, "tags").cells() == runs(expected_counts(tagged))
+    assert "".join(Counts(kb, "tags").lines()) == lines(expected_counts(tagged))
     kb.index.close()
     time.sleep(2 * indexing.RACY_NS / 1e9)
     tagged[0] = ["Zeta"]
     (notes / "n0.md").write_text(note(0, tagged[0]), "utf-8")
     kb = open_kb(open_store(notes))
     assert not runs_stale(kb.index.conn)
-    assert Counts(kb, "tags").cells() == runs(expected_counts(tagged))
+    assert "".join(Counts(kb, "tags").lines()) == lines(expected_counts(tagged))
 
 
 def expected_stats(papers: list[Paper]) -> dict[str, object]:

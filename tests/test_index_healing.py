@@ -159,10 +159,10 @@ NAMED_DAMAGE: dict[str, Damage] = {
         f"UPDATE counts SET shown = shown || {BAD_UTF8} WHERE field = 'tags' AND folded = 't5'"
     ),
     "count-cell-a-blob": _sql("UPDATE counts SET cell = X'35' WHERE field = 'tags'"),
-    "runs-cells-invalid-utf8": _sql(
-        f"UPDATE runs SET cells = cells || {BAD_UTF8} WHERE field = 'tags'"
+    "runs-lines-invalid-utf8": _sql(
+        f"UPDATE runs SET lines = lines || {BAD_UTF8} WHERE field = 'tags'"
     ),
-    "runs-cells-a-blob": _sql("UPDATE runs SET cells = X'35' WHERE field = 'tags'"),
+    "runs-lines-a-blob": _sql("UPDATE runs SET lines = X'35' WHERE field = 'tags'"),
     "runs-notes-not-a-number": _sql(
         "UPDATE runs SET notes = 'x' WHERE field = 'tags' AND notes = "
         "(SELECT max(notes) FROM runs WHERE field = 'tags')"
@@ -587,9 +587,9 @@ def test_an_old_note_is_trusted_on_the_warm_path(
         (("index", "--status"), "path-invalid-utf8"),
         (("list", "--format", "json"), "record-bracket-flipped"),
         (("list",), "line-invalid-utf8"),  # on a pipe, list prints the lines the index keeps
-        (("stats",), "year-not-a-number"),  # stats and tags read columns and tables
+        (("stats",), "summary-notes-not-a-number"),  # stats and tags read what writes keep
         (("tags", "--format", "json"), "count-invalid-utf8"),
-        (("tags",), "runs-cells-invalid-utf8"),  # and tags on a pipe, the runs of cells
+        (("tags",), "runs-lines-invalid-utf8"),  # and tags on a pipe, the runs of lines
         (("tags", "--sort", "name"), "count-cell-a-blob"),
     ],
 )

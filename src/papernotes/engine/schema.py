@@ -126,11 +126,12 @@ TABLES = (
         cell TEXT NOT NULL, notes INTEGER NOT NULL, PRIMARY KEY(field, folded)) WITHOUT ROWID""",
     "CREATE INDEX counts_notes ON counts(field, notes DESC, folded, shown, cell)",
     # the same, a row a number of notes and first character (part) of the folded values: the
-    # cells of those values, a line each, by folded value; kept for the rows each batch
-    # changed (flush). On a pipe, authors reads 1,177 rows instead of 175,000 at 75,000
-    # notes (40 ms -> 5), and a new author rewrites the cells of one part, not of 100,000
+    # lines a pipe gets for those values ("notes<TAB>cell"), by folded value; kept for the
+    # rows each batch changed (flush). On a pipe, authors reads 1,177 rows instead of 175,000
+    # at 75,000 notes (40 ms -> 5) and prints them as they are (making the lines took 30 ms
+    # more), and a new author rewrites the lines of one part, not of 100,000
     """CREATE TABLE runs(field TEXT NOT NULL, notes INTEGER NOT NULL, part TEXT NOT NULL,
-        cells TEXT NOT NULL)""",
+        lines TEXT NOT NULL)""",
     "CREATE UNIQUE INDEX runs_notes ON runs(field, notes DESC, part)",
     # the runs whose rows changed, not written yet: the watcher writes them once it is idle
     # (clean_runs), not while a command waits for its batch (100 new notes: 125-1,350 ms)
@@ -507,10 +508,11 @@ def _write_run(conn: sqlite3.Connection, name: str, notes: int, first: str) -> N
     code = ord(first) if first else -1
     upper = None if code == 0x10FFFF else chr(code + (0x801 if code == 0xD7FF else 1))
     conn.execute(
-        "INSERT INTO runs(field, notes, part, cells) SELECT field, notes, ?, group_concat(cell, ?) "
+        "INSERT INTO runs(field, notes, part, lines) "
+        "SELECT field, notes, ?, group_concat(notes || char(9) || cell || char(10), '') "
         "FROM counts WHERE field = ? AND notes = ? AND folded >= ? AND (? IS NULL OR folded < ?) "
         "HAVING count(*) > 0",
-        (first, "\n", name, notes, first, upper, upper),
+        (first, name, notes, first, upper, upper),
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
@@ -49,7 +48,7 @@ def facet_counts(
 @dataclass(frozen=True)
 class Counts:
     """What ``tags``, ``topics`` or ``authors`` lists (see :func:`facet_counts`), read from
-    the index the way it is printed: as rows, or as the runs of table cells a pipe gets."""
+    the index the way it is printed: as rows, or as the lines a pipe gets."""
 
     kb: KnowledgeBase
     facet: str
@@ -66,47 +65,47 @@ class Counts:
         rows = facet_counts(self.kb, self.facet, self.sort, self.extra)
         return rows[: self.limit] if self.limit else rows
 
-    def cells(self) -> list[tuple[int, str]]:
-        """The rows as runs of one number: ``(number of notes, the values as table cells, a
-        line each)``, as the index keeps them (``counts.cell``, and ``runs``: 175,000 authors
-        at 75,000 notes, most used first, are 1,177 rows, where a row each takes 250 ms);
-        with a taxonomy, made from the rows."""
+    def lines(self) -> list[str]:
+        """The rows as a pipe gets them, ``notes<TAB>value as a table cell`` a line each, in
+        chunks of whole lines, as the index keeps them (``counts.cell``, and ``runs``:
+        175,000 authors at 75,000 notes, most used first, are 1,177 rows, where a row each
+        takes 250 ms); with a taxonomy, made from the rows."""
         if self.extra:
-            return [
-                (notes, "\n".join(cell(value) for value, _ in run))
-                for notes, run in groupby(self.rows(), key=itemgetter(1))
-            ]
-        runs = self.kb.index.read(self._by_name if self.sort == "name" else self._by_count)
+            return [f"{notes}\t{cell(value)}\n" for value, notes in self.rows()]
+        chunks = self.kb.index.read(self._by_name if self.sort == "name" else self._by_count)
         if self.limit is None:
-            return runs
+            return chunks
         out, left = [], self.limit
-        for notes, text in runs:
-            lines = text.split("\n", left)[:left]
-            out.append((notes, "\n".join(lines)))
+        for text in chunks:
+            parts = text.split("\n", left)  # whole lines, then the rest ("" after the last)
+            lines = parts[:left] if len(parts) > left else parts[:-1]
+            out.append("".join(f"{line}\n" for line in lines))
             left -= len(lines)
             if not left:
                 break
         return out
 
-    def _by_count(self, conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    def _by_count(self, conn: sqlite3.Connection) -> list[str]:
         if runs_stale(conn):  # a refresh of many notes rewrites it at its end
             sql = "SELECT notes, cell FROM counts WHERE field = ? ORDER BY notes DESC, folded"
-        else:
-            sql = "SELECT notes, cells FROM runs WHERE field = ? ORDER BY notes DESC, part"
-        return _runs(conn.execute(sql, (self.facet,)).fetchall())
+            return _lines(conn.execute(sql, (self.facet,)).fetchall())
+        sql = "SELECT notes, lines FROM runs WHERE field = ? ORDER BY notes DESC, part"
+        rows = conn.execute(sql, (self.facet,)).fetchall()
+        if any(type(n) is not int or type(text) is not str for n, text in rows):
+            raise TypeError("a stored run of values is not one")  # damage: heals
+        return [text for _, text in rows]
 
-    def _by_name(self, conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    def _by_name(self, conn: sqlite3.Connection) -> list[str]:
         sql = "SELECT notes, cell FROM counts WHERE field = ? ORDER BY folded"
-        return _runs(conn.execute(sql, (self.facet,)).fetchall())
+        return _lines(conn.execute(sql, (self.facet,)).fetchall())
 
 
-def _runs(rows: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Rows of (number, text) with the texts of equal numbers in a row joined by line
-    breaks; a TypeError, which heals the index, for a value papernotes does not write."""
-    runs = [(n, "\n".join([text for _, text in run])) for n, run in groupby(rows, itemgetter(0))]
-    if any(type(n) is not int for n, _ in runs):
-        raise TypeError("a stored number of notes is not a number")
-    return runs
+def _lines(rows: list[tuple[int, str]]) -> list[str]:
+    """Rows of (number, cell) as one chunk of lines; a TypeError, which heals the index, for
+    a value papernotes does not write."""
+    if any(type(n) is not int or type(text) is not str for n, text in rows):
+        raise TypeError("a stored count of a value is not one")
+    return ["".join([f"{n}\t{text}\n" for n, text in rows])]
 
 
 @dataclass(frozen=True)

@@ -106,8 +106,7 @@ def _rich_papers(papers: Sequence[Paper]) -> None:
 def print_counts(counts: Counts, label: str, fmt: str) -> int:
     """Values with the number of notes having them; how many values were printed."""
     if fmt == "table" and not sys.stdout.isatty():  # at once: 175,000 authors are 175,000 lines
-        runs = counts.cells()
-        text = "".join(f"{n}\t" + run.replace("\n", f"\n{n}\t") + "\n" for n, run in runs)
+        text = "".join(counts.lines())
         click.echo(text, nl=False)
         return text.count("\n")
     rows = counts.rows()
