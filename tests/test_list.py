@@ -189,6 +189,8 @@ def test_nested_tags(tmp_path: Path) -> None:
     )
     assert ids(notes, "--tag", "ml") == ["a", "b"]
     assert ids(notes, "--tag", "ml/rl") == ["a"]
+    (notes / "b.md").unlink()  # a tag only nested ones use is known: no "no note has"
+    assert ids(notes, "--tag", "ml") == ["a"]
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,9 @@ class Filter:
     # ("topics" or "tags", folded value) when the filter is one value of that table, not a
     # prefix: a listing of it alone can read the index's shelves (engine.selection)
     facet: tuple[str, str] | None = None
+    # the rowids it keeps, as SQL with the same parameters, when ``sql`` is ``p.rowid IN
+    # (rows)``: whether any note has a tag asks this (LIMIT 1 of the IN filter gathers all)
+    rows: str | None = None
 
 
 def field_filter(name: str, value: str) -> Filter:
@@ -154,7 +157,7 @@ def _exact_filter(name: str, value: str) -> Filter:
         sql = f"{keys}{column} = ?"
         params = (*params, clean)
     facet = (f"{kind}s", clean) if kind in ("topic", "tag") and not prefix else None
-    return Filter(f"{name}:{value}", f"p.rowid IN ({sql})", params, facet)
+    return Filter(f"{name}:{value}", f"p.rowid IN ({sql})", params, facet, sql)
 
 
 def nested_tags(folded: str) -> tuple[str, str]:

@@ -253,7 +253,10 @@ def check_known(kb: KnowledgeBase, selection: Selection) -> None:
             node = _filter(label, want)
             if normalize.fold(want.strip()).lstrip("#") in listed:
                 continue
-            if _exists(kb, f"SELECT 1 FROM papers p WHERE {node.sql} LIMIT 1", node.params):
+            # the rows of the filter, not the filter: SQLite gathers every note an IN keeps
+            # before the LIMIT (20,000 notes with a topic: 5-8 ms)
+            where = f"({node.rows})" if node.rows else f"papers p WHERE {node.sql}"
+            if _exists(kb, f"SELECT 1 FROM {where} LIMIT 1", node.params):
                 continue
             raise NotFound(f"no note has the {label} {want!r}", _closest(kb, field, want))
 
