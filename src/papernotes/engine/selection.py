@@ -160,7 +160,8 @@ def _select(
     shelf = _shelf(kb, selection, sort) if selection is not None else None
     if shelf is not None:  # the rows of papers p that a shelf holds, already in title order
         line = "coalesce(line, (SELECT line FROM papers WHERE rowid = paper))"  # SHELF_LINE
-        rows = f"SELECT paper AS rowid, {line} AS line, title_key, id FROM shelves "
+        rows = f"SELECT paper AS rowid, {line} AS line, title_key, id, {', '.join(SORT_KEYS[1:])}"
+        rows += " FROM shelves "
         rows += "WHERE field = ? AND folded = ?"
         return f"SELECT {column} FROM ({rows}) p ORDER BY {order}{page}", shelf
     where, params = condition(kb, selection or Selection())
@@ -168,10 +169,10 @@ def _select(
 
 
 def _shelf(kb: KnowledgeBase, selection: Selection, sort: str) -> tuple[str, str] | None:
-    """(field, folded value) of the index's shelf that holds what ``selection`` chooses, in
-    title order: for one topic or tag and nothing else, sorted by title (either way). None
-    for a tag with tags nested under it (``llm`` and ``llm/rlhf``: two shelves)."""
-    if sort != "title" or selection.query.strip():
+    """(field, folded value) of the index's shelf that holds what ``selection`` chooses (in
+    title order, with every other sort key): for one topic or tag and nothing else. None for
+    a tag with tags nested under it (``llm`` and ``llm/rlhf``: two shelves)."""
+    if selection.query.strip():
         return None
     from papernotes.engine.filters import Filter, nested_tags
 
