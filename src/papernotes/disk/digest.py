@@ -4,10 +4,10 @@ first, 5-9 ms of every command on a small machine, for a few bytes hashed."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # not typing's: the client of a change watcher imports this module,
+# and importing typing costs ~8 ms
 if TYPE_CHECKING:
-    from typing import Protocol
+    from typing import Any, Protocol
 
     class Hash(Protocol):
         def update(self, data: bytes | bytearray | memoryview, /) -> None: ...
