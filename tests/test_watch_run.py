@@ -261,7 +261,7 @@ def test_a_watcher_of_another_papernotes_does_not_run_it(
     assert watchclient.run(notes, args) == 0
     assert capfd.readouterr().out.split() == sorted([*NOTES])
     stamp = watchclient.code_stamp()
-    monkeypatch.setattr(watchclient, "code_stamp", lambda: [*stamp[:3], [*stamp[3], ["x", 1, 2]]])
+    monkeypatch.setattr(watchclient, "code_stamp", lambda: stamp[::-1])
     assert watchclient.run(notes, args) is None
     assert capfd.readouterr().out == ""
 
