@@ -264,9 +264,8 @@ def code_stamp() -> str:
     into the request as JSON took a command ~2 ms.)"""
     import marshal
 
-    from papernotes.disk.digest import blake2b
-
     import papernotes
+    from papernotes.disk.digest import blake2b
 
     package = os.path.dirname(os.path.abspath(papernotes.__file__))
     files: list[list[Any]] = []
