@@ -137,10 +137,11 @@ class Service:
                     if self._start_watcher() is not None:
                         self._reopen("watching again")
                 continue
-            # look at the changes every 2 ms while commands ask (a barrier takes two looks),
-            # less often when none has for a while (each look wakes the process up)
+            # look at the changes every 1 ms while commands ask (a barrier takes two looks:
+            # 4.0 ms, against 4.8 every 2 ms), less often when none has for a while (each
+            # look wakes the process up)
             quiet = time.monotonic() - self.last_question
-            step = 2 if quiet < 5 else 10 if quiet < 60 else 25
+            step = 1 if quiet < 5 else 10 if quiet < 60 else 25
             wait = 250 if self._rescan_due is None else 50
             batch = self.watcher.collect(timeout_ms=wait, step_ms=step)
             try:
