@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from kbfactory import make_kb
 from papernotes.cli import cli
 from papernotes.engine.index import SCHEMA_VERSION
 from papernotes.note.model import PARSER_VERSION
@@ -121,6 +122,30 @@ def test_a_typo_is_corrected_and_said(notes: Path) -> None:
     exact = run(notes, "search", "mixtrl", "--exact")
     assert exact.exit_code == 1
     assert exact.stderr.startswith("Error: no notes match 'mixtrl'\n")
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "found"),
+    [
+        ("ghostwrittr", "ghostwritten", "t1"),  # a word of a body: the index's words
+        ("mdoels", "models", "t2"),  # too common for those (looked up apart), nearer than modes
+        ("vaswnai", "vaswani", "t3"),  # an author: only in the full-text index
+    ],
+)
+def test_a_typo_is_corrected_from_every_word_of_the_notes(
+    tmp_path: Path, typed: str, meant: str, found: str
+) -> None:
+    notes = make_kb(
+        tmp_path,
+        {
+            "t1": "---\ntitle: One\n---\nA ghostwritten essay in two modes.\n",
+            "t2": "---\ntitle: Two\n---\nLanguage models everywhere, models.\n",
+            "t3": "---\ntitle: Three\nauthors: [Ashish Vaswani]\n---\nAttention.\n",
+        },
+    )
+    result = run(notes, "search", typed, "--format", "ids")
+    assert (result.exit_code, result.stdout) == (0, f"{found}\n")
+    assert result.stderr == f'showing results for "{meant}" (--exact to search as typed)\n'
 
 
 def test_malformed_query_exits_2_and_points_at_it(notes: Path) -> None:
