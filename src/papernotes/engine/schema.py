@@ -355,6 +355,10 @@ class Pending:
     words: Counter[str] = field(default_factory=Counter)  # notes added minus removed, a word
     notes: int = 0  # notes added minus removed (meta's notes)
     values: set[tuple[str, str]] = field(default_factory=set)  # (list field, folded value)
+    # the rows each (list field, folded value, spelling) gained, and the (field, folded) that
+    # lost any: a value only gained in the spelling most notes use is counted on, not again
+    gained: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    lost: set[tuple[str, str]] = field(default_factory=set)
     groups: Counter[str] = field(default_factory=Counter)  # notes added minus removed, a group
     keys: set[tuple[str, str]] = field(default_factory=set)  # (kind, value) of DUPLICABLE
     # a refresh of many notes: runs is rewritten whole at its end (write_runs), not a batch at
@@ -400,40 +404,37 @@ def flush(conn: sqlite3.Connection, pending: Pending) -> None:
         if any(n < 0 for _, n in rows):
             conn.execute("DELETE FROM words WHERE docs <= 0")
     for name in FACETS:
-        touched = json.dumps(sorted(key for table, key in pending.values if table == name))
-        if touched == "[]":
+        keys = sorted(key for table, key in pending.values if table == name)
+        if not keys:
             continue
-        counts = (
-            "SELECT folded, notes, cell FROM counts "
-            "WHERE field = ? AND folded IN (SELECT value FROM json_each(?))"
-        )
-        before = set() if pending.deferred else set(conn.execute(counts, (name, touched)))
-        removed = conn.execute(
-            "DELETE FROM counts WHERE field = ? AND folded IN (SELECT value FROM json_each(?))",
-            (name, touched),
-        ).rowcount
-        counted = conn.execute(
-            "SELECT folded, value, total FROM ("
-            " SELECT folded, value, sum(n) OVER (PARTITION BY folded) AS total,"
-            "  row_number() OVER (PARTITION BY folded ORDER BY n DESC, value) AS rank"
-            f" FROM (SELECT folded, value, count(*) AS n FROM {name}"
-            "  WHERE folded IN (SELECT value FROM json_each(?)) GROUP BY folded, value)"
-            ") WHERE rank = 1",
-            (touched,),
-        ).fetchall()
+        stored = {} if pending.deferred else _stored_counts(conn, name, keys)
+        before = {(key, notes, cell) for key, (_, notes, cell) in stored.items()}
+        # a value that only gained notes, all in the spelling most notes already use (100
+        # new notes tagged cs.LG): its count goes up by as many, where counting it again
+        # read every note that has it (25,049 for cs.CL at 74,728 notes: ~25 ms a batch)
+        spellings: dict[str, set[str]] = {}
+        for (table, key, value), n in pending.gained.items():
+            if table == name and n:
+                spellings.setdefault(key, set()).add(value)
+        on: dict[str, int] = {}
+        for key in keys:
+            if key in stored and (name, key) not in pending.lost:
+                shown, notes, _ = stored[key]
+                if spellings.get(key) == {shown}:
+                    on[key] = notes + pending.gained[(name, key, shown)]
         conn.executemany(
-            "INSERT INTO counts(field, folded, shown, cell, notes) VALUES (?, ?, ?, ?, ?)",
-            [(name, key, shown, cells.cell(shown), n) for key, shown, n in counted],
+            "UPDATE counts SET notes = ? WHERE field = ? AND folded = ?",
+            [(notes, name, key) for key, notes in on.items()],
         )
-        if len(counted) != removed:
-            values = value_count(conn, name) + len(counted) - removed
-            if values < 0:
-                raise IndexDamaged(f"the index does not count its {name}")
-            conn.execute("UPDATE meta SET value = ? WHERE key = ?", (str(values), f"{name} values"))
+        again = [key for key in keys if key not in on]
+        if again:
+            _count_again(conn, name, again)
         if pending.deferred:
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('runs', 'stale')")
             continue
-        after = set(conn.execute(counts, (name, touched)))
+        after = {
+            (key, notes, cell) for key, (_, notes, cell) in _stored_counts(conn, name, keys).items()
+        }
         changed = sorted({(n, part(key)) for key, n, _ in before ^ after})
         if pending.lazy:
             conn.executemany(
@@ -443,6 +444,8 @@ def flush(conn: sqlite3.Connection, pending: Pending) -> None:
             continue
         for notes, first in changed:
             _write_run(conn, name, notes, first)
+    pending.gained.clear()
+    pending.lost.clear()
     pending.values.clear()
     for kind in DUPLICABLE:
         touched = json.dumps(sorted(value for k, value in pending.keys if k == kind))
@@ -459,6 +462,52 @@ def flush(conn: sqlite3.Connection, pending: Pending) -> None:
             (kind, touched),
         )
     pending.keys.clear()
+
+
+def _stored_counts(
+    conn: sqlite3.Connection, name: str, keys: list[str]
+) -> dict[str, tuple[str, int, str]]:
+    """The ``counts`` rows of these folded values of ``name``: (shown, notes, cell) by value;
+    damage when one is not what papernotes writes."""
+    rows = conn.execute(
+        "SELECT folded, shown, notes, cell FROM counts "
+        "WHERE field = ? AND folded IN (SELECT value FROM json_each(?))",
+        (name, json.dumps(keys)),
+    ).fetchall()
+    out: dict[str, tuple[str, int, str]] = {}
+    for key, shown, notes, cell in rows:
+        if not (type(shown) is type(cell) is str and type(notes) is int and notes > 0):
+            raise IndexDamaged("a stored count of a value is not one")
+        out[key] = (shown, notes, cell)
+    return out
+
+
+def _count_again(conn: sqlite3.Connection, name: str, keys: list[str]) -> None:
+    """Count the notes of these folded values of ``name`` anew, with the spelling most of
+    them use, and keep meta's number of values of ``name`` up to date."""
+    touched = json.dumps(keys)
+    removed = conn.execute(
+        "DELETE FROM counts WHERE field = ? AND folded IN (SELECT value FROM json_each(?))",
+        (name, touched),
+    ).rowcount
+    counted = conn.execute(
+        "SELECT folded, value, total FROM ("
+        " SELECT folded, value, sum(n) OVER (PARTITION BY folded) AS total,"
+        "  row_number() OVER (PARTITION BY folded ORDER BY n DESC, value) AS rank"
+        f" FROM (SELECT folded, value, count(*) AS n FROM {name}"
+        "  WHERE folded IN (SELECT value FROM json_each(?)) GROUP BY folded, value)"
+        ") WHERE rank = 1",
+        (touched,),
+    ).fetchall()
+    conn.executemany(
+        "INSERT INTO counts(field, folded, shown, cell, notes) VALUES (?, ?, ?, ?, ?)",
+        [(name, key, shown, cells.cell(shown), n) for key, shown, n in counted],
+    )
+    if len(counted) != removed:
+        values = value_count(conn, name) + len(counted) - removed
+        if values < 0:
+            raise IndexDamaged(f"the index does not count its {name}")
+        conn.execute("UPDATE meta SET value = ? WHERE key = ?", (str(values), f"{name} values"))
 
 
 def runs_stale(conn: sqlite3.Connection) -> bool:
@@ -626,6 +675,7 @@ def insert_paper(conn: sqlite3.Connection, rows: Rows, pending: Pending) -> int:
             [(rowid, *value) for value in values],
         )
         pending.values.update((name, key) for _, _, key in values)
+        pending.gained.update((name, key, value) for _, value, key in values)
         if name in SHELVED:  # two spellings of one value ("NLP", "nlp"): one row
             line = rows.line if len(rows.line) <= SHELF_LINE else None
             paper_id, _, _, title_key, year, _, read, added, *_, rating = rows.columns
@@ -680,6 +730,7 @@ def delete_paper(conn: sqlite3.Connection, rowid: int, pending: Pending) -> str:
         gone = conn.execute(f"DELETE FROM {name} WHERE paper = ? RETURNING folded", (rowid,))
         keys = {key for (key,) in gone}
         pending.values.update((name, key) for key in keys)
+        pending.lost.update((name, key) for key in keys)
         if name == "topics":
             pending.groups[group(status, year, read, rating, arxiv, bool(keys))] -= 1
         if name in SHELVED:
