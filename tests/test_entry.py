@@ -100,6 +100,37 @@ def test_the_installed_command_starts_without_importing_re() -> None:
     assert not imported & {"re", "enum", "typing", "click"}, sorted(imported)
 
 
+@pytest.mark.slow
+def test_the_wheel_installs_the_command_as_a_script_and_only_the_package(tmp_path: Path) -> None:
+    """What pip installs: the package, and the command as a script whose first line the
+    installer replaces (``#!python``), with no entry point (its wrapper imports re)."""
+    import shutil
+    import zipfile
+
+    root = Path(__file__).resolve().parent.parent
+    project = tmp_path / "project"  # a copy: a build leaves build/ behind it
+    shutil.copytree(root / "src", project / "src", ignore=shutil.ignore_patterns("*.egg-info"))
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(root / name, project / name)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(project)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = tmp_path.glob("papernotes-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        script = archive.read(next(n for n in names if n.endswith(".data/scripts/papernotes")))
+    assert {name.split("/")[0] for name in names} == {
+        "papernotes",
+        f"papernotes-{__version__}.data",
+        f"papernotes-{__version__}.dist-info",
+    }
+    assert script.startswith(b"#!python\n")
+    assert not any(name.endswith("entry_points.txt") for name in names)
+    assert "papernotes/engine/semantic/vocab.txt.gz" in names
+
+
 class _Exited(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(status)
